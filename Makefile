@@ -1,0 +1,24 @@
+# pg_background -- run SQL asynchronously in dynamic background workers
+#
+# Build and install:      make && sudo make install
+# Whole test suite:       bash scripts/run-tests.sh   (what CI runs)
+
+MODULE_big = pg_background
+OBJS = pg_background.o launcher.o worker.o transport.o
+PGFILEDESC = "pg_background - run SQL in background workers"
+
+EXTENSION = pg_background
+DATA = $(sort $(wildcard pg_background--*.sql))
+
+REGRESS = v1 v2 errors privileges types upgrade
+REGRESS_OPTS = --load-extension=pg_background
+ISOLATION = handles detach_result cancel_commit
+ISOLATION_OPTS = --load-extension=pg_background
+TAP_TESTS = 1
+
+PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+EXTRA_CLEAN = results output_iso tmp_check log
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
