@@ -1,0 +1,6 @@
+/* pg_background--1.1--1.2.sql */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION pg_background UPDATE TO '1.2'" to load this file. \quit
+
+-- Version 1.2 changed only the C library: no SQL object changes.
