@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		Every difference between the PostgreSQL major versions we support
+ *		(12 to 18), as small wrappers.  No other file tests PG_VERSION_NUM.
+ *
+ * Copyright (c) 2026, pg_background contributors
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_BACKGROUND_COMPAT_H
+#define PG_BACKGROUND_COMPAT_H
+
+#include "nodes/pg_list.h"
+#include "tcop/dest.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "utils/portal.h"
+
+#if PG_VERSION_NUM < 120000
+#error "pg_background requires PostgreSQL 12 or later"
+#endif
+
+/*
+ * PostgreSQL 13 (commit 2f9661311b) replaced command tag strings with the
+ * CommandTag enum and QueryCompletion.
+ */
+#if PG_VERSION_NUM >= 130000
+typedef CommandTag PgbgCommandTag;
+typedef QueryCompletion PgbgQueryCompletion;
+#else
+typedef const char *PgbgCommandTag;
+typedef struct PgbgQueryCompletion
+{
+	char		tag[COMPLETION_TAG_BUFSIZE];
+} PgbgQueryCompletion;
+#endif
+
+/*
+ * PostgreSQL 13 (commit 1cff1b95ab) rewrote List as an array; lnext() then
+ * takes the list as well.
+ */
+#if PG_VERSION_NUM >= 130000
+#define pgbg_lnext(l, lc)	lnext((l), (lc))
+#else
+#define pgbg_lnext(l, lc)	lnext(lc)
+#endif
+
+/*
+ * PostgreSQL 15 (commit 791b1b71da) renamed pg_analyze_and_rewrite() to
+ * pg_analyze_and_rewrite_fixedparams().
+ */
+static inline List *
+pgbg_analyze_and_rewrite(RawStmt *parsetree, const char *sql)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0, NULL);
+#else
+	return pg_analyze_and_rewrite(parsetree, sql, NULL, 0, NULL);
+#endif
+}
+
+/*
+ * PortalDefineQuery() took a command tag string before 13 and gained a
+ * CachedPlanSource argument in 18.
+ */
+static inline void
+pgbg_portal_define_query(Portal portal, const char *sql,
+						 PgbgCommandTag commandTag, List *stmts)
+{
+#if PG_VERSION_NUM >= 180000
+	PortalDefineQuery(portal, NULL, sql, commandTag, stmts, NULL, NULL);
+#else
+	PortalDefineQuery(portal, NULL, sql, commandTag, stmts, NULL);
+#endif
+}
+
+/*
+ * PortalRun() wrote the completion tag into a string before 13, and lost
+ * its run_once argument in 18.
+ */
+static inline void
+pgbg_portal_run(Portal portal, DestReceiver *receiver, PgbgQueryCompletion *qc)
+{
+#if PG_VERSION_NUM >= 180000
+	(void) PortalRun(portal, FETCH_ALL, true, receiver, receiver, qc);
+#elif PG_VERSION_NUM >= 130000
+	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, qc);
+#else
+	qc->tag[0] = '\0';
+	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, qc->tag);
+#endif
+}
+
+/* EndCommand() took the tag string before 13. */
+static inline void
+pgbg_end_command(PgbgQueryCompletion *qc, CommandDest dest)
+{
+#if PG_VERSION_NUM >= 130000
+	EndCommand(qc, dest, false);
+#else
+	EndCommand(qc->tag, dest);
+#endif
+}
+
+/*
+ * Materialize-mode set-returning functions: InitMaterializedSRF() exists
+ * from 15 on; earlier versions set up the tuplestore by hand, which is what
+ * we do everywhere (pgbg_init_materialize in launcher.c), so nothing here.
+ */
+
+#endif							/* PG_BACKGROUND_COMPAT_H */

@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_background.h
+ *		Shared declarations for pg_background: the layout of the dynamic
+ *		shared memory segment that a launching session and its background
+ *		worker share, and the prototypes each source file exports.
+ *
+ * Copyright (c) 2026, pg_background contributors
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_BACKGROUND_H
+#define PG_BACKGROUND_H
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "port/atomics.h"
+#include "storage/dsm.h"
+#include "storage/shm_mq.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+/* Identifies our segments; checked by shm_toc_attach in the worker. */
+#define PGBG_MAGIC					0x50474247	/* "PGBG" */
+
+/* shm_toc keys */
+#define PGBG_KEY_FIXED				0
+#define PGBG_KEY_SQL				1
+#define PGBG_KEY_GUC				2
+#define PGBG_KEY_QUEUE				3
+#define PGBG_NKEYS					4
+
+/* Limits that are part of the user-visible contract. */
+#define PGBG_DEFAULT_QUEUE_SIZE		65536
+#define PGBG_MAX_QUEUE_SIZE			((int64) MaxAllocSize)
+#define PGBG_MAX_GRACE_MS			3600000
+#define PGBG_SQL_PREVIEW_LEN		120
+#define PGBG_LAST_ERROR_LEN			512
+
+#define PGBG_BGW_TYPE				"pg_background"
+
+/*
+ * The fixed part of the segment.  Everything the worker needs to become
+ * the caller lives here; the SQL text and the serialized GUC state have
+ * their own toc entries.
+ */
+typedef struct PgbgFixed
+{
+	/* identity of the caller, restored in the worker */
+	Oid			database_id;
+	Oid			authenticated_user_id;
+	Oid			outer_user_id;	/* the role set with SET ROLE, if any */
+	Oid			current_user_id;
+	int			sec_context;
+
+	pid_t		launcher_pid;
+	bool		results_disabled;	/* pg_background_submit_v2 */
+
+	/*
+	 * The launcher pins the segment so that it survives even if the
+	 * launcher exits before the worker has attached (otherwise the worker
+	 * fails with "unable to map dynamic shared memory segment").  Whoever
+	 * gets here first under the mutex -- the attaching worker, or the
+	 * launcher cleaning up a worker that never ran -- unpins it.
+	 */
+	slock_t		mutex;
+	bool		segment_pinned;
+	pid_t		worker_pid;		/* set by the worker once attached */
+
+	/* set by cancel; the worker checks it between statements */
+	pg_atomic_uint32 cancel_requested;
+} PgbgFixed;
+
+/* A message from the worker, as the launcher sees it. */
+typedef struct PgbgMessage
+{
+	char		type;
+	int			len;
+	const char *data;
+} PgbgMessage;
+
+/* Column metadata from a RowDescription message. */
+typedef struct PgbgColumn
+{
+	Oid			typid;
+	int32		typmod;
+	int16		format;			/* 0 = text, 1 = binary */
+} PgbgColumn;
+
+typedef struct PgbgRowDesc
+{
+	int			natts;
+	PgbgColumn *cols;
+} PgbgRowDesc;
+
+/* Where a tracked worker is, as shown by pg_background_list_v2(). */
+typedef enum PgbgState
+{
+	PGBG_STATE_STARTING,
+	PGBG_STATE_RUNNING,
+	PGBG_STATE_STOPPED,
+	PGBG_STATE_POSTMASTER_DIED
+} PgbgState;
+
+/*
+ * One task launched by this session.  Kept separate from "one process" so
+ * that a future worker pool can run several tasks in one process.
+ */
+typedef struct PgbgTask
+{
+	int			pid;
+	uint64		cookie;
+	Oid			user_id;		/* current user at launch */
+	TimestampTz launched_at;
+	int			queue_size;
+	bool		results_disabled;
+	char	   *sql_preview;
+	char	   *last_error;
+
+	dsm_segment *seg;			/* NULL once released */
+	shm_mq_handle *mqh;
+	PgbgFixed  *fixed;
+
+	/*
+	 * Owned by PostgreSQL's bgworker code (allocated in TopMemoryContext by
+	 * RegisterDynamicBackgroundWorker); see launcher.c on why we never pfree
+	 * it.
+	 */
+	struct BackgroundWorkerHandle *handle;
+
+	MemoryContext cxt;			/* everything of this task lives here */
+
+	/* messages drained from the queue but not consumed yet */
+	Tuplestorestate *buffer;
+	struct TupleTableSlot *buffer_slot;
+	int64		buffered;		/* messages in buffer not yet read back */
+
+	PgbgRowDesc rowdesc;		/* valid when has_rowdesc */
+	bool		has_rowdesc;	/* a RowDescription arrived */
+	bool		has_error;		/* an ErrorResponse arrived */
+	bool		stream_ended;	/* 'Z' seen, or the worker detached */
+	bool		saw_end;		/* 'Z' seen: the worker finished its SQL */
+	bool		consumed;		/* a result read has begun */
+	bool		cancel_requested;
+} PgbgTask;
+
+/* pg_background.c */
+extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
+
+/* launcher.c */
+extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled);
+extern PgbgTask *pgbg_find_task(int pid, bool check_cookie, uint64 cookie);
+extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
+extern void pgbg_detach(PgbgTask *task);
+extern void pgbg_cancel(PgbgTask *task, int grace_ms);
+extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
+extern void pgbg_list(FunctionCallInfo fcinfo);
+
+/* worker.c */
+extern void pgbg_worker_run(dsm_handle handle);
+
+/* transport.c */
+extern bool pgbg_parse_rowdesc(const char *data, int len, PgbgRowDesc *desc,
+							   char **errmsg);
+extern bool pgbg_parse_errornotice(const char *data, int len, ErrorData *edata);
+extern bool pgbg_parse_command_tag(const char *data, int len, const char **tag);
+extern void pgbg_check_rowtype(PgbgRowDesc *desc, TupleDesc expected);
+extern void pgbg_check_tag_rowtype(TupleDesc expected);
+extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
+								TupleDesc tupdesc, FmgrInfo *finfo,
+								Oid *typioparams, Datum *values, bool *nulls);
+extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
+								  FmgrInfo *finfo, Oid *typioparams);
+extern int	pgbg_elevel_from_severity(const char *severity);
+
+#endif							/* PG_BACKGROUND_H */

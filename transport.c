@@ -1,0 +1,509 @@
+/*-------------------------------------------------------------------------
+ *
+ * transport.c
+ *		The messages a worker sends its launcher, and their decoding on the
+ *		launcher side.
+ *
+ * The worker speaks the frontend/backend protocol into its shm_mq
+ * (RowDescription 'T', DataRow 'D', CommandComplete 'C', ErrorResponse
+ * 'E', NoticeResponse 'N', ReadyForQuery 'Z').  The parsers here treat
+ * every message as untrusted bytes: each length and count is checked
+ * against what is left of the message before it is used, and a malformed
+ * message is reported as such instead of being read past its end.  The
+ * parsers allocate with palloc but raise no errors themselves, so they can
+ * be driven by the fuzzer in fuzz/.
+ *
+ * Copyright (c) 2026, pg_background contributors
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "pg_background.h"
+
+/* A read cursor over one message. */
+typedef struct PgbgReader
+{
+	const char *data;
+	int			len;
+	int			pos;
+} PgbgReader;
+
+static bool
+reader_int16(PgbgReader *r, int16 *v)
+{
+	uint16		n;
+
+	if (r->len - r->pos < (int) sizeof(n))
+		return false;
+	memcpy(&n, r->data + r->pos, sizeof(n));
+	r->pos += sizeof(n);
+	*v = (int16) pg_ntoh16(n);
+	return true;
+}
+
+static bool
+reader_int32(PgbgReader *r, int32 *v)
+{
+	uint32		n;
+
+	if (r->len - r->pos < (int) sizeof(n))
+		return false;
+	memcpy(&n, r->data + r->pos, sizeof(n));
+	r->pos += sizeof(n);
+	*v = (int32) pg_ntoh32(n);
+	return true;
+}
+
+/* A NUL-terminated string that must end inside the message. */
+static bool
+reader_string(PgbgReader *r, const char **s)
+{
+	const char *start = r->data + r->pos;
+	const char *end;
+
+	if (r->pos >= r->len)
+		return false;
+	end = memchr(start, '\0', r->len - r->pos);
+	if (end == NULL)
+		return false;
+	*s = start;
+	r->pos += (end - start) + 1;
+	return true;
+}
+
+/*
+ * RowDescription: int16 column count, then per column its name, table OID,
+ * column number, type OID, type length, type modifier and format code.
+ */
+bool
+pgbg_parse_rowdesc(const char *data, int len, PgbgRowDesc *desc,
+				   char **errmsg)
+{
+	PgbgReader	r = {data, len, 0};
+	int16		natts;
+	int			i;
+
+	desc->natts = 0;
+	desc->cols = NULL;
+	if (!reader_int16(&r, &natts))
+	{
+		*errmsg = "truncated row description";
+		return false;
+	}
+	if (natts < 0 || natts > MaxTupleAttributeNumber)
+	{
+		*errmsg = psprintf("row description has %d columns, the limit is %d",
+						   (int) natts, MaxTupleAttributeNumber);
+		return false;
+	}
+	desc->cols = palloc0(sizeof(PgbgColumn) * Max(natts, 1));
+	for (i = 0; i < natts; i++)
+	{
+		const char *name;
+		int32		tableoid;
+		int16		attnum;
+		int32		typid;
+		int16		typlen;
+		int32		typmod;
+		int16		format;
+
+		if (!reader_string(&r, &name) ||
+			!reader_int32(&r, &tableoid) ||
+			!reader_int16(&r, &attnum) ||
+			!reader_int32(&r, &typid) ||
+			!reader_int16(&r, &typlen) ||
+			!reader_int32(&r, &typmod) ||
+			!reader_int16(&r, &format))
+		{
+			*errmsg = "truncated row description";
+			return false;
+		}
+		if (format != 0 && format != 1)
+		{
+			*errmsg = psprintf("unknown format code %d in row description",
+							   (int) format);
+			return false;
+		}
+		desc->cols[i].typid = (Oid) typid;
+		desc->cols[i].typmod = typmod;
+		desc->cols[i].format = format;
+	}
+	if (r.pos != r.len)
+	{
+		*errmsg = "trailing bytes after row description";
+		return false;
+	}
+	desc->natts = natts;
+	return true;
+}
+
+/* CommandComplete: one string. */
+bool
+pgbg_parse_command_tag(const char *data, int len, const char **tag)
+{
+	PgbgReader	r = {data, len, 0};
+
+	return reader_string(&r, tag) && r.pos == r.len;
+}
+
+/* Map a non-localized severity ('V' field) to an elevel. */
+int
+pgbg_elevel_from_severity(const char *severity)
+{
+	static const struct
+	{
+		const char *name;
+		int			elevel;
+	}			levels[] =
+	{
+		{"DEBUG", DEBUG1},
+		{"LOG", LOG},
+		{"INFO", INFO},
+		{"NOTICE", NOTICE},
+		{"WARNING", WARNING},
+		{"ERROR", ERROR},
+		{"FATAL", FATAL},
+		{"PANIC", PANIC},
+	};
+	int			i;
+
+	for (i = 0; i < (int) lengthof(levels); i++)
+		if (strcmp(severity, levels[i].name) == 0)
+			return levels[i].elevel;
+	return ERROR;
+}
+
+/*
+ * ErrorResponse / NoticeResponse: a list of (one-byte field code, string)
+ * pairs ending with a zero byte.  Fields we do not know are skipped, as
+ * the protocol asks.  Strings are copied, the message may be freed.
+ */
+bool
+pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
+{
+	PgbgReader	r = {data, len, 0};
+
+	MemSet(edata, 0, sizeof(ErrorData));
+	edata->elevel = ERROR;
+	edata->sqlerrcode = ERRCODE_INTERNAL_ERROR;
+	edata->assoc_context = CurrentMemoryContext;
+
+	for (;;)
+	{
+		char		code;
+		const char *value;
+
+		if (r.pos >= r.len)
+			return false;		/* the terminator is missing */
+		code = r.data[r.pos++];
+		if (code == '\0')
+			break;
+		if (!reader_string(&r, &value))
+			return false;
+
+		switch (code)
+		{
+			case PG_DIAG_SEVERITY_NONLOCALIZED:
+				edata->elevel = pgbg_elevel_from_severity(value);
+				break;
+			case PG_DIAG_SQLSTATE:
+				if (strlen(value) != 5)
+					return false;
+				edata->sqlerrcode = MAKE_SQLSTATE(value[0], value[1],
+												  value[2], value[3],
+												  value[4]);
+				break;
+			case PG_DIAG_MESSAGE_PRIMARY:
+				edata->message = pstrdup(value);
+				break;
+			case PG_DIAG_MESSAGE_DETAIL:
+				edata->detail = pstrdup(value);
+				break;
+			case PG_DIAG_MESSAGE_HINT:
+				edata->hint = pstrdup(value);
+				break;
+			case PG_DIAG_STATEMENT_POSITION:
+				edata->cursorpos = pg_strtoint32(value);
+				break;
+			case PG_DIAG_INTERNAL_POSITION:
+				edata->internalpos = pg_strtoint32(value);
+				break;
+			case PG_DIAG_INTERNAL_QUERY:
+				edata->internalquery = pstrdup(value);
+				break;
+			case PG_DIAG_CONTEXT:
+				edata->context = pstrdup(value);
+				break;
+			case PG_DIAG_SCHEMA_NAME:
+				edata->schema_name = pstrdup(value);
+				break;
+			case PG_DIAG_TABLE_NAME:
+				edata->table_name = pstrdup(value);
+				break;
+			case PG_DIAG_COLUMN_NAME:
+				edata->column_name = pstrdup(value);
+				break;
+			case PG_DIAG_DATATYPE_NAME:
+				edata->datatype_name = pstrdup(value);
+				break;
+			case PG_DIAG_CONSTRAINT_NAME:
+				edata->constraint_name = pstrdup(value);
+				break;
+			case PG_DIAG_SOURCE_FILE:
+				edata->filename = pstrdup(value);
+				break;
+			case PG_DIAG_SOURCE_LINE:
+				edata->lineno = pg_strtoint32(value);
+				break;
+			case PG_DIAG_SOURCE_FUNCTION:
+				edata->funcname = pstrdup(value);
+				break;
+			default:
+				break;
+		}
+	}
+	if (r.pos != r.len || edata->message == NULL)
+		return false;
+	return true;
+}
+
+/*
+ * The column definition list must describe what the worker returns: same
+ * number of columns, same types (a domain in the list matches its base
+ * type, which is what the worker reports), and no two known type modifiers
+ * that differ.
+ */
+void
+pgbg_check_rowtype(PgbgRowDesc *desc, TupleDesc expected)
+{
+	int			i;
+
+	if (desc->natts != expected->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("pg_background result rowtype does not match the column definition list"),
+				 errdetail("The worker returns %d columns, the column definition list has %d.",
+						   desc->natts, expected->natts)));
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(expected, i);
+		PgbgColumn *col = &desc->cols[i];
+		int32		basetypmod = att->atttypmod;
+		Oid			basetype = getBaseTypeAndTypmod(att->atttypid, &basetypmod);
+
+		if (col->typid != att->atttypid && col->typid != basetype)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("pg_background result rowtype does not match the column definition list"),
+					 errdetail("Column %d of the worker's result has type %s, the column definition list says %s.",
+							   i + 1, format_type_be(col->typid),
+							   format_type_be(att->atttypid))));
+
+		if (col->typmod >= 0 && basetypmod >= 0 && col->typmod != basetypmod)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("pg_background result rowtype does not match the column definition list"),
+					 errdetail("Column %d of the worker's result has type %s, the column definition list says %s.",
+							   i + 1,
+							   format_type_with_typemod(col->typid, col->typmod),
+							   format_type_with_typemod(att->atttypid,
+														att->atttypmod))));
+	}
+}
+
+/* When the SQL returned no rows, its command tags come back as text. */
+void
+pgbg_check_tag_rowtype(TupleDesc expected)
+{
+	if (expected->natts != 1 ||
+		getBaseType(TupleDescAttr(expected, 0)->atttypid) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("pg_background result rowtype does not match the column definition list"),
+				 errdetail("The worker's SQL returned no rows; its command tags are read as a single text column."),
+				 errhint("Use a column definition list such as AS (result text).")));
+}
+
+/* Look up the input (text) or receive (binary) function of each column. */
+void
+pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
+					  Oid *typioparams)
+{
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Oid			typid = TupleDescAttr(tupdesc, i)->atttypid;
+		Oid			func;
+
+		if (desc->cols[i].format == 1)
+			getTypeBinaryInputInfo(typid, &func, &typioparams[i]);
+		else
+			getTypeInputInfo(typid, &func, &typioparams[i]);
+		fmgr_info(func, &finfo[i]);
+	}
+}
+
+static Datum decode_anonymous_record(StringInfo buf);
+
+/* Decode one binary value with its type's receive function. */
+static Datum
+decode_binary(FmgrInfo *finfo, Oid typid, Oid typioparam, int32 typmod,
+			  const char *data, int len)
+{
+	StringInfoData buf;
+	Datum		value;
+
+	/* receive functions expect a NUL after the data */
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, data, len);
+
+	if (typid == RECORDOID)
+		value = decode_anonymous_record(&buf);
+	else
+		value = ReceiveFunctionCall(finfo, &buf, typioparam, typmod);
+
+	if (buf.cursor != buf.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("incorrect binary data format in pg_background result")));
+	pfree(buf.data);
+	return value;
+}
+
+/*
+ * record_recv() cannot read an anonymous record: it needs a row type the
+ * launcher knows.  The binary record format names each column's type, so
+ * build that row type here, register it for this session, and decode the
+ * columns into it.
+ */
+static Datum
+decode_anonymous_record(StringInfo buf)
+{
+	int			ncols = pq_getmsgint(buf, 4);
+	TupleDesc	tupdesc;
+	Datum	   *values;
+	bool	   *nulls;
+	HeapTuple	tuple;
+	Datum		result;
+	int			i;
+
+	if (ncols < 0 || ncols > MaxTupleAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of columns in anonymous record: %d",
+						ncols)));
+	tupdesc = CreateTemplateTupleDesc(ncols);
+	values = palloc0(sizeof(Datum) * Max(ncols, 1));
+	nulls = palloc0(sizeof(bool) * Max(ncols, 1));
+
+	for (i = 0; i < ncols; i++)
+	{
+		Oid			coltype = pq_getmsgint(buf, 4);
+		int			len = pq_getmsgint(buf, 4);
+
+		TupleDescInitEntry(tupdesc, i + 1, NULL, coltype, -1, 0);
+		if (len == -1)
+			nulls[i] = true;
+		else if (len < 0 || len > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid field length in anonymous record")));
+		else
+		{
+			Oid			recv;
+			Oid			ioparam;
+			FmgrInfo	flinfo;
+
+			getTypeBinaryInputInfo(coltype, &recv, &ioparam);
+			fmgr_info(recv, &flinfo);
+			values[i] = decode_binary(&flinfo, coltype, ioparam, -1,
+									  buf->data + buf->cursor, len);
+			buf->cursor += len;
+		}
+	}
+	tupdesc = BlessTupleDesc(tupdesc);
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	result = heap_copy_tuple_as_datum(tuple, tupdesc);
+	heap_freetuple(tuple);
+	return result;
+}
+
+/*
+ * DataRow: int16 column count, then per column an int32 length (-1 for
+ * NULL) and that many bytes, in the format the row description gave.
+ */
+void
+pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
+					TupleDesc tupdesc, FmgrInfo *finfo, Oid *typioparams,
+					Datum *values, bool *nulls)
+{
+	PgbgReader	r = {data, len, 0};
+	int16		natts;
+	int			i;
+
+	if (!reader_int16(&r, &natts) || natts != tupdesc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed data row from pg_background worker"),
+				 errdetail("The row has a wrong or missing column count.")));
+
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		int32		vlen;
+
+		if (!reader_int32(&r, &vlen) || vlen < -1 || vlen > r.len - r.pos)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed data row from pg_background worker"),
+					 errdetail("Column %d has an invalid length.", i + 1)));
+
+		nulls[i] = (vlen == -1);
+		if (nulls[i])
+		{
+			/* let the input function see the NULL (domains check it) */
+			if (desc->cols[i].format == 0)
+				values[i] = InputFunctionCall(&finfo[i], NULL, typioparams[i],
+											  att->atttypmod);
+			else
+				values[i] = ReceiveFunctionCall(&finfo[i], NULL,
+												typioparams[i],
+												att->atttypmod);
+			continue;
+		}
+
+		if (desc->cols[i].format == 1)
+			values[i] = decode_binary(&finfo[i], att->atttypid,
+									  typioparams[i], att->atttypmod,
+									  r.data + r.pos, vlen);
+		else
+		{
+			char	   *str = pnstrdup(r.data + r.pos, vlen);
+
+			pg_verifymbstr(str, vlen, false);
+			values[i] = InputFunctionCall(&finfo[i], str, typioparams[i],
+										  att->atttypmod);
+			pfree(str);
+		}
+		r.pos += vlen;
+	}
+	if (r.pos != r.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed data row from pg_background worker"),
+				 errdetail("The row has trailing bytes.")));
+}

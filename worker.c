@@ -1,0 +1,389 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *		The background worker: attach to the launcher's segment, send every
+ *		protocol message into its shm_mq, become the caller (database,
+ *		users, security context, GUCs), run the SQL statement by statement,
+ *		and exit.
+ *
+ * The order of the identity restore follows parallel.c: connect as the
+ * authenticated user, restore GUCs (which restores session_authorization),
+ * then the role of SET ROLE, then the current user and security context.
+ *
+ * Copyright (c) 2026, pg_background contributors
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/printtup.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "libpq/libpq.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shm_toc.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/ps_status.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
+
+#include "pg_background.h"
+#include "compat.h"
+
+static PgbgFixed *worker_fixed = NULL;
+
+static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
+static void worker_become_caller(char *gucstate);
+static void worker_execute(const char *sql);
+static void worker_run_statement(RawStmt *parsetree, const char *sql,
+								 bool is_last, MemoryContext stmt_context);
+static void worker_refuse_statement(Node *stmt);
+static void worker_set_formats(Portal portal);
+static void worker_check_cancel(void);
+static void worker_error_context(void *arg);
+
+/*
+ * Entry point, called from pg_background_worker_main.
+ */
+void
+pgbg_worker_run(dsm_handle handle)
+{
+	ResourceOwner owner;
+	ErrorContextCallback errcallback;
+	char	   *sql;
+	char	   *gucstate;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	/*
+	 * The segment mapping needs a resource owner while attaching; we pin the
+	 * mapping right away so the owner holds nothing and can be released and
+	 * deleted cleanly before exit.
+	 */
+	owner = ResourceOwnerCreate(NULL, "pg_background worker");
+	CurrentResourceOwner = owner;
+
+	worker_attach(handle, &sql, &gucstate);
+
+	/* From here on every error is also reported to the launcher. */
+	errcallback.callback = worker_error_context;
+	errcallback.arg = NULL;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	worker_become_caller(gucstate);
+
+	pgstat_report_appname(PGBG_BGW_TYPE);
+	pgstat_report_activity(STATE_RUNNING, sql);
+	set_ps_display("running");
+
+	worker_execute(sql);
+
+	/* Tell the launcher we finished normally. */
+	ReadyForQuery(DestRemote);
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_stat(true);
+
+	error_context_stack = errcallback.previous;
+
+	/* release our resource owner before exiting (nothing is left in it) */
+	CurrentResourceOwner = owner;
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_BEFORE_LOCKS, true, true);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_LOCKS, true, true);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_AFTER_LOCKS, true, true);
+	CurrentResourceOwner = NULL;
+	ResourceOwnerDelete(owner);
+}
+
+/*
+ * Map the segment, unpin it (we now hold a reference), attach to the queue
+ * as its sender and redirect the frontend/backend protocol into it.
+ */
+static void
+worker_attach(dsm_handle handle, char **sql, char **gucstate)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	bool		unpin;
+
+	seg = dsm_attach(handle);
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_background worker could not map its dynamic shared memory segment")));
+	dsm_pin_mapping(seg);
+
+	toc = shm_toc_attach(PGBG_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bad magic number in pg_background dynamic shared memory segment")));
+
+	worker_fixed = shm_toc_lookup(toc, PGBG_KEY_FIXED, false);
+	*sql = shm_toc_lookup(toc, PGBG_KEY_SQL, false);
+	*gucstate = shm_toc_lookup(toc, PGBG_KEY_GUC, false);
+	mq = shm_toc_lookup(toc, PGBG_KEY_QUEUE, false);
+
+	SpinLockAcquire(&worker_fixed->mutex);
+	unpin = worker_fixed->segment_pinned;
+	worker_fixed->segment_pinned = false;
+	worker_fixed->worker_pid = MyProcPid;
+	SpinLockRelease(&worker_fixed->mutex);
+	if (unpin)
+		dsm_unpin_segment(handle);
+
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+}
+
+/*
+ * Connect to the caller's database as the caller and restore its GUCs,
+ * role and security context.
+ */
+static void
+worker_become_caller(char *gucstate)
+{
+	PgbgFixed  *fixed = worker_fixed;
+	bool		outer_is_superuser = false;
+
+	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
+											  fixed->authenticated_user_id,
+											  0);
+
+	StartTransactionCommand();
+	RestoreGUCState(gucstate);
+
+	/*
+	 * The caller's statement_timeout limits the caller's own statement; the
+	 * background job starts without one (its SQL may SET its own).
+	 */
+	SetConfigOption("statement_timeout", "0", PGC_USERSET, PGC_S_SESSION);
+
+	if (OidIsValid(fixed->outer_user_id))
+		outer_is_superuser = superuser_arg(fixed->outer_user_id);
+	CommitTransactionCommand();
+
+	/*
+	 * Rows travel in the database encoding; the launcher decodes them with
+	 * the server's own input functions.
+	 */
+	SetClientEncoding(GetDatabaseEncoding());
+
+	/* RestoreGUCState skips "role", as for parallel workers. */
+	if (OidIsValid(fixed->outer_user_id))
+		SetCurrentRoleId(fixed->outer_user_id, outer_is_superuser);
+	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
+}
+
+/*
+ * Run every statement of the string in one transaction.  A statement that
+ * must run outside a transaction block (VACUUM, CREATE INDEX CONCURRENTLY)
+ * commits the work before it, as in a simple-query string.
+ */
+static void
+worker_execute(const char *sql)
+{
+	MemoryContext parse_context;
+	MemoryContext stmt_context;
+	MemoryContext oldcontext;
+	List	   *parsetrees;
+	ListCell   *lc;
+
+	StartTransactionCommand();
+
+	/* both survive the commits that VACUUM and friends make */
+	parse_context = AllocSetContextCreate(TopMemoryContext,
+										  "pg_background parse",
+										  ALLOCSET_DEFAULT_SIZES);
+	stmt_context = AllocSetContextCreate(TopMemoryContext,
+										 "pg_background statement",
+										 ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(parse_context);
+	parsetrees = pg_parse_query(sql);
+	MemoryContextSwitchTo(oldcontext);
+
+	foreach(lc, parsetrees)
+	{
+		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
+
+		worker_check_cancel();
+		if (!IsTransactionState())
+			StartTransactionCommand();
+		worker_run_statement(parsetree, sql, pgbg_lnext(parsetrees, lc) == NULL,
+							 stmt_context);
+	}
+
+	worker_check_cancel();
+	if (IsTransactionState())
+		CommitTransactionCommand();
+	MemoryContextDelete(stmt_context);
+	MemoryContextDelete(parse_context);
+}
+
+/*
+ * Plan and run one statement, modelled on exec_simple_query().  Only the
+ * last statement sends rows; every statement sends its command tag.
+ */
+static void
+worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
+					 MemoryContext stmt_context)
+{
+	PgbgCommandTag commandTag;
+	bool		snapshot_set = false;
+	List	   *querytrees;
+	List	   *plantrees;
+	Portal		portal;
+	DestReceiver *receiver;
+	CommandDest dest;
+	PgbgQueryCompletion qc;
+	MemoryContext oldcontext;
+
+	worker_refuse_statement(parsetree->stmt);
+
+	commandTag = CreateCommandTag(parsetree->stmt);
+	dest = worker_fixed->results_disabled ? DestNone : DestRemote;
+	BeginCommand(commandTag, dest);
+
+	if (analyze_requires_snapshot(parsetree))
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot_set = true;
+	}
+
+	oldcontext = MemoryContextSwitchTo(stmt_context);
+	querytrees = pgbg_analyze_and_rewrite(parsetree, sql);
+	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	if (snapshot_set)
+		PopActiveSnapshot();
+
+	CHECK_FOR_INTERRUPTS();
+
+	portal = CreatePortal("", true, true);
+	portal->visible = false;
+	pgbg_portal_define_query(portal, sql, commandTag, plantrees);
+	PortalStart(portal, NULL, 0, InvalidSnapshot);
+	worker_set_formats(portal);
+
+	receiver = CreateDestReceiver(is_last ? dest : DestNone);
+	if (is_last && dest == DestRemote)
+		SetRemoteDestReceiverParams(receiver, portal);
+
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+	pgbg_portal_run(portal, receiver, &qc);
+	disable_timeout(STATEMENT_TIMEOUT, false);
+
+	receiver->rDestroy(receiver);
+	PortalDrop(portal, false);
+
+	if (MyXactFlags & XACT_FLAGS_NEEDIMMEDIATECOMMIT)
+		CommitTransactionCommand();
+	else
+		CommandCounterIncrement();
+
+	pgbg_end_command(&qc, dest);
+	MemoryContextReset(stmt_context);
+}
+
+/*
+ * Transaction control would break the one-transaction model (and COMMIT
+ * would let half of a cancelled job survive); COPY to or from the client
+ * has no client to talk to.
+ */
+static void
+worker_refuse_statement(Node *stmt)
+{
+	if (IsA(stmt, TransactionStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("transaction control statements are not allowed in pg_background"),
+				 errhint("The SQL of a background worker runs in its own transaction; send separate launches for separate transactions.")));
+
+	if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY to or from the client is not supported in pg_background"),
+				 errhint("Use COPY with a file name, or INSERT ... SELECT.")));
+}
+
+/*
+ * Send each column in binary when its type can be sent and received that
+ * way, otherwise in text: the launcher sees the choice in the row
+ * description.
+ */
+static void
+worker_set_formats(Portal portal)
+{
+	TupleDesc	tupdesc = portal->tupDesc;
+	int16	   *formats;
+	int			i;
+
+	if (tupdesc == NULL || tupdesc->natts == 0)
+		return;
+
+	formats = palloc(sizeof(int16) * tupdesc->natts);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Oid			typid = TupleDescAttr(tupdesc, i)->atttypid;
+		HeapTuple	tup;
+		bool		binary = false;
+
+		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_type typ = (Form_pg_type) GETSTRUCT(tup);
+
+			binary = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
+			ReleaseSysCache(tup);
+		}
+		formats[i] = binary ? 1 : 0;
+	}
+	PortalSetResultFormat(portal, tupdesc->natts, formats);
+	pfree(formats);
+}
+
+/*
+ * Between statements: stop before doing (or committing) anything more once
+ * the launcher asked us to cancel, even if its SIGTERM has not arrived.
+ */
+static void
+worker_check_cancel(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (pg_atomic_read_u32(&worker_fixed->cancel_requested) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("pg_background worker canceled by its launcher")));
+}
+
+/* One context line naming the worker, on every error it raises. */
+static void
+worker_error_context(void *arg)
+{
+	errcontext("pg_background worker with PID %d", MyProcPid);
+}
