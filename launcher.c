@@ -280,39 +280,55 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 }
 
 /*
- * Wait on our latch (inside WaitForBackgroundWorkerStartup) until the
- * worker runs.  A fast worker may already have finished: it left its pid
- * in the segment.
+ * Wait on our latch until the worker has attached to the segment (it sets
+ * our latch when it attaches to the queue; the postmaster sets it when the
+ * worker's state changes), so a task is "running" as soon as launch
+ * returns.  A fast worker may already have finished: it left its pid in the
+ * segment.
  */
 static int
 launcher_wait_for_start(BackgroundWorkerHandle *handle, dsm_segment *seg,
 						PgbgFixed *fixed)
 {
-	BgwHandleStatus status;
-	pid_t		pid = 0;
-	pid_t		attached_pid;
+	for (;;)
+	{
+		pid_t		pid;
+		pid_t		attached_pid;
+		BgwHandleStatus status;
 
-	status = WaitForBackgroundWorkerStartup(handle, &pid);
-	if (status == BGWH_STARTED)
-		return pid;
+		SpinLockAcquire(&fixed->mutex);
+		attached_pid = fixed->worker_pid;
+		SpinLockRelease(&fixed->mutex);
+		if (attached_pid != 0)
+			return attached_pid;
 
-	SpinLockAcquire(&fixed->mutex);
-	attached_pid = fixed->worker_pid;
-	SpinLockRelease(&fixed->mutex);
-	if (status == BGWH_STOPPED && attached_pid != 0)
-		return attached_pid;
+		status = GetBackgroundWorkerPid(handle, &pid);
+		if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+		{
+			/* it may have attached and finished since we looked */
+			SpinLockAcquire(&fixed->mutex);
+			attached_pid = fixed->worker_pid;
+			SpinLockRelease(&fixed->mutex);
+			if (attached_pid != 0)
+				return attached_pid;
 
-	launcher_unpin_if_unused(fixed, seg);
-	if (status == BGWH_POSTMASTER_DIED)
-		ereport(ERROR,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("cannot start background processes without postmaster"),
-				 errhint("Kill all remaining database processes and restart the database.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-			 errmsg("could not start background process"),
-			 errhint("More details may be available in the server log.")));
-	return 0;					/* keep compiler quiet */
+			launcher_unpin_if_unused(fixed, seg);
+			if (status == BGWH_POSTMASTER_DIED)
+				ereport(ERROR,
+						(errcode(ERRCODE_ADMIN_SHUTDOWN),
+						 errmsg("cannot start background processes without postmaster"),
+						 errhint("Kill all remaining database processes and restart the database.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not start background process"),
+					 errhint("More details may be available in the server log.")));
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* Drop the pin if the worker never attached (it would have dropped it). */

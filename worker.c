@@ -289,9 +289,15 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	worker_set_formats(portal);
 
+	/*
+	 * The receiver must survive the commits VACUUM and its kind make inside
+	 * PortalRun, so it lives in the statement context, not the transaction.
+	 */
+	oldcontext = MemoryContextSwitchTo(stmt_context);
 	receiver = CreateDestReceiver(is_last ? dest : DestNone);
 	if (is_last && dest == DestRemote)
 		SetRemoteDestReceiverParams(receiver, portal);
+	MemoryContextSwitchTo(oldcontext);
 
 	if (StatementTimeout > 0)
 		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
