@@ -1,0 +1,418 @@
+--
+-- upgrade: every path from an earlier version into 1.6 must leave the same
+-- catalog as a fresh CREATE EXTENSION; plus the administration helpers and
+-- the executor role.
+--
+-- The harness created the extension; this test creates and drops it itself.
+DROP EXTENSION pg_background;
+
+-- Test scaffolding lives in its own schema.
+CREATE SCHEMA pgbg_upgrade_test;
+CREATE SCHEMA pgbg_upgrade_elsewhere;
+CREATE TABLE pgbg_upgrade_test.snap (label text, item text);
+
+-- The extension's member functions and types, with their effective ACLs.
+CREATE VIEW pgbg_upgrade_test.ext_objects AS
+SELECT 'function'::text AS kind, p.oid, p.proname::text AS name,
+       coalesce(p.proacl, acldefault('f', p.proowner)) AS acl
+  FROM pg_extension e
+  JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass
+                  AND d.refobjid = e.oid AND d.deptype = 'e'
+  JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+ WHERE e.extname = 'pg_background'
+UNION ALL
+SELECT 'type', t.oid, t.typname::text,
+       coalesce(t.typacl, acldefault('T', t.typowner))
+  FROM pg_extension e
+  JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass
+                  AND d.refobjid = e.oid AND d.deptype = 'e'
+  JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
+ WHERE e.extname = 'pg_background';
+
+-- One row of text per catalog fact about the installed extension.  No OIDs:
+-- objects are named, ACLs compared as text (they hold role names only).
+CREATE FUNCTION pgbg_upgrade_test.take_snapshot(p_label text)
+RETURNS bigint LANGUAGE sql AS $snap$
+WITH ext AS (
+    SELECT e.oid, e.extversion, e.extrelocatable, e.extnamespace
+      FROM pg_extension e WHERE e.extname = 'pg_background'),
+members AS (
+    SELECT d.classid, d.objid
+      FROM pg_depend d JOIN ext ON d.refobjid = ext.oid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+funcs AS (
+    SELECT p.oid AS poid, p.*
+      FROM pg_proc p
+      JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid),
+types AS (
+    SELECT t.oid AS toid, t.*
+      FROM pg_type t
+      JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid),
+role AS (
+    SELECT * FROM pg_roles WHERE rolname = 'pgbackground_role'),
+items(item) AS (
+    SELECT format('extension version=%s relocatable=%s schema=%s',
+                  extversion, extrelocatable, extnamespace::regnamespace)
+      FROM ext
+    UNION ALL
+    SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM members
+    UNION ALL
+    SELECT format('function %s(%s) args=[%s] returns=%s strict=%s volatile=%s '
+                  'parallel=%s secdef=%s leakproof=%s config=%s lang=%s owner=%s '
+                  'src=%s bin=%s acl=%s',
+                  f.proname, pg_get_function_identity_arguments(f.poid),
+                  pg_get_function_arguments(f.poid), pg_get_function_result(f.poid),
+                  f.proisstrict, f.provolatile, f.proparallel, f.prosecdef,
+                  f.proleakproof, f.proconfig, l.lanname,
+                  pg_get_userbyid(f.proowner), md5(f.prosrc), f.probin, f.proacl)
+      FROM funcs f JOIN pg_language l ON l.oid = f.prolang
+    UNION ALL
+    SELECT format('type %s kind=%s owner=%s acl=%s columns=[%s]',
+                  t.typname, t.typtype, pg_get_userbyid(t.typowner), t.typacl,
+                  (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod),
+                                     ', ' ORDER BY a.attnum)
+                     FROM pg_attribute a
+                    WHERE a.attrelid = t.typrelid AND a.attnum > 0
+                      AND NOT a.attisdropped))
+      FROM types t
+    UNION ALL
+    SELECT format('role %s login=%s super=%s inherit=%s createrole=%s '
+                  'createdb=%s replication=%s bypassrls=%s connlimit=%s',
+                  rolname, rolcanlogin, rolsuper, rolinherit, rolcreaterole,
+                  rolcreatedb, rolreplication, rolbypassrls, rolconnlimit)
+      FROM role
+    UNION ALL
+    SELECT format('pgbackground_role EXECUTE on %s(%s): %s',
+                  f.proname, pg_get_function_identity_arguments(f.poid),
+                  has_function_privilege('pgbackground_role', f.poid, 'EXECUTE'))
+      FROM funcs f, role
+    UNION ALL
+    SELECT format('pgbackground_role USAGE on type %s: %s',
+                  t.typname, has_type_privilege('pgbackground_role', t.toid, 'USAGE'))
+      FROM types t, role
+    UNION ALL
+    SELECT format('PUBLIC has %s on function %s', a.privilege_type, f.proname)
+      FROM funcs f, aclexplode(coalesce(f.proacl, acldefault('f', f.proowner))) a
+     WHERE a.grantee = 0
+    UNION ALL
+    SELECT format('PUBLIC has %s on type %s', a.privilege_type, t.typname)
+      FROM types t, aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
+     WHERE a.grantee = 0
+    UNION ALL
+    SELECT format('initial privileges of %s: %s %s',
+                  pg_describe_object(ip.classoid, ip.objoid, ip.objsubid),
+                  ip.privtype, ip.initprivs)
+      FROM pg_init_privs ip
+      JOIN members m ON m.classid = ip.classoid AND m.objid = ip.objoid)
+, ins AS (
+    INSERT INTO pgbg_upgrade_test.snap SELECT p_label, item FROM items RETURNING 1)
+SELECT count(*) FROM ins;
+$snap$;
+
+-- Drop the executor role (through the extension's own function) and then the
+-- extension, so that the next install starts without the role.  The role
+-- cannot be dropped while an installation in another database of this
+-- cluster (say, left behind by an earlier test run) still holds privileges;
+-- only then is it kept, with nothing granted in this database.
+CREATE FUNCTION pgbg_upgrade_test.drop_role_and_extension(p_drop_extension bool)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        PERFORM pg_background_drop_executor_role();
+    EXCEPTION WHEN dependent_objects_still_exist THEN
+        IF NOT EXISTS (
+            SELECT 1 FROM pg_shdepend d
+             WHERE d.refclassid = 'pg_authid'::regclass
+               AND d.refobjid = (SELECT oid FROM pg_roles
+                                  WHERE rolname = 'pgbackground_role')
+               AND d.dbid <> (SELECT oid FROM pg_database
+                               WHERE datname = current_database()))
+        THEN
+            RAISE;
+        END IF;
+        IF NOT revoke_pg_background_privileges('pgbackground_role') THEN
+            RAISE EXCEPTION 'could not revoke privileges of pgbackground_role';
+        END IF;
+    END;
+    IF p_drop_extension THEN
+        DROP EXTENSION pg_background;
+    END IF;
+END;
+$fn$;
+
+-- Gone, or kept only for another database; never holding anything here.
+CREATE FUNCTION pgbg_upgrade_test.role_state(OUT role_gone_or_used_elsewhere bool,
+                                             OUT privileges_here bigint)
+LANGUAGE sql AS $fn$
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role')
+       OR EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
+                   WHERE d.refclassid = 'pg_authid'::regclass
+                     AND r.rolname = 'pgbackground_role'
+                     AND d.dbid <> (SELECT oid FROM pg_database
+                                     WHERE datname = current_database())),
+       (SELECT count(*) FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
+         WHERE d.refclassid = 'pg_authid'::regclass
+           AND r.rolname = 'pgbackground_role'
+           AND d.dbid = (SELECT oid FROM pg_database
+                          WHERE datname = current_database()));
+$fn$;
+
+-- What a snapshot has that the fresh one lacks, and the reverse.
+CREATE FUNCTION pgbg_upgrade_test.diff(p_label text, OUT side text, OUT item text)
+RETURNS SETOF record LANGUAGE sql AS $fn$
+(SELECT 'only in fresh 1.6', s.item FROM pgbg_upgrade_test.snap s WHERE s.label = 'fresh'
+ EXCEPT ALL
+ SELECT 'only in fresh 1.6', s.item FROM pgbg_upgrade_test.snap s WHERE s.label = p_label)
+UNION ALL
+(SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s WHERE s.label = p_label
+ EXCEPT ALL
+ SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s WHERE s.label = 'fresh');
+$fn$;
+
+--
+-- Every old version has a path to 1.6.
+--
+SELECT source, path
+  FROM pg_extension_update_paths('pg_background')
+ WHERE target = '1.6'
+ ORDER BY source;
+
+--
+-- A fresh 1.6 installation: the reference.
+--
+CREATE EXTENSION pg_background;
+
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+
+-- The contract, readably.
+SELECT p.proname,
+       pg_get_function_arguments(p.oid) AS arguments,
+       pg_get_function_result(p.oid) AS result,
+       p.proisstrict AS strict, p.provolatile AS vol, p.proparallel AS par,
+       p.prosecdef AS secdef, p.proconfig AS config,
+       has_function_privilege('pgbackground_role', p.oid, 'EXECUTE') AS role_exec
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
+                     AND d.refobjid = e.oid AND d.deptype = 'e'
+ WHERE e.extname = 'pg_background'
+ ORDER BY p.proname, arguments;
+
+SELECT t.typname,
+       has_type_privilege('pgbackground_role', t.oid, 'USAGE') AS role_usage,
+       (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod),
+                          ', ' ORDER BY a.attnum)
+          FROM pg_attribute a
+         WHERE a.attrelid = t.typrelid AND a.attnum > 0) AS columns
+  FROM pg_type t
+  JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
+                     AND d.refobjid = e.oid AND d.deptype = 'e'
+ WHERE e.extname = 'pg_background'
+ ORDER BY t.typname;
+
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'pgbackground_role';
+
+SELECT pgbg_upgrade_test.take_snapshot('fresh') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- Each published starting point, updated to 1.6.  The executor role is
+-- dropped before each one, so the update has to create it.
+--
+CREATE EXTENSION pg_background VERSION '1.0';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.0') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.1';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.1') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.2';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.2') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.3';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.3') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.4';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.4') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- 1.5 goes through pg_background--1.5--1.6.sql, the others through 1.4--1.6.
+CREATE EXTENSION pg_background VERSION '1.5';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.5') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- Step by step through every version, 1.5 included.
+CREATE EXTENSION pg_background VERSION '1.0';
+ALTER EXTENSION pg_background UPDATE TO '1.1';
+ALTER EXTENSION pg_background UPDATE TO '1.2';
+ALTER EXTENSION pg_background UPDATE TO '1.3';
+ALTER EXTENSION pg_background UPDATE TO '1.4';
+ALTER EXTENSION pg_background UPDATE TO '1.5';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- How many facts each snapshot holds (the comparison below is not vacuous).
+SELECT label, count(*) AS facts,
+       count(*) FILTER (WHERE item LIKE 'function %') AS functions,
+       count(*) FILTER (WHERE item LIKE 'type %') AS types,
+       count(*) FILTER (WHERE item LIKE 'role %') AS role,
+       count(*) FILTER (WHERE item LIKE 'pgbackground_role %: t') AS role_grants,
+       count(*) FILTER (WHERE item LIKE 'initial privileges %') AS init_privs,
+       count(*) FILTER (WHERE item LIKE 'PUBLIC %') AS public_grants
+  FROM pgbg_upgrade_test.snap
+ GROUP BY label
+ ORDER BY label;
+
+-- Differences from the fresh installation: none expected.
+SELECT l.label AS upgraded_from, d.side, d.item
+  FROM (SELECT DISTINCT label FROM pgbg_upgrade_test.snap
+         WHERE label <> 'fresh') l,
+       pgbg_upgrade_test.diff(l.label) d
+ ORDER BY 1, 2, 3;
+
+-- The comparison does see a difference: a fresh installation where PUBLIC
+-- was granted one function.
+CREATE EXTENSION pg_background;
+GRANT EXECUTE ON FUNCTION pg_background_list_v2() TO PUBLIC;
+SELECT pgbg_upgrade_test.take_snapshot('control') > 0 AS snapshot_taken;
+SELECT count(*) AS differences,
+       count(*) FILTER (WHERE item LIKE 'function pg_background_list_v2()%') AS acl_lines
+  FROM pgbg_upgrade_test.diff('control');
+SELECT side, item FROM pgbg_upgrade_test.diff('control')
+ WHERE item LIKE 'PUBLIC %' ORDER BY 1, 2;
+REVOKE EXECUTE ON FUNCTION pg_background_list_v2() FROM PUBLIC;
+DELETE FROM pgbg_upgrade_test.snap WHERE label = 'control';
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- A role the published helpers (argument user_name) had granted to keeps its
+-- privileges across the update, and the new helpers take role_name.
+--
+CREATE ROLE regress_pgbg_upgrade_user;
+CREATE EXTENSION pg_background VERSION '1.4';
+SELECT grant_pg_background_privileges(user_name => 'regress_pgbg_upgrade_user');
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT o.name,
+       has_function_privilege('regress_pgbg_upgrade_user', o.oid, 'EXECUTE') AS user_exec
+  FROM pgbg_upgrade_test.ext_objects o
+ WHERE o.name IN ('pg_background_launch', 'pg_background_result',
+                  'pg_background_detach', 'pg_background_launch_v2')
+ ORDER BY o.name;
+SELECT revoke_pg_background_privileges(role_name => 'regress_pgbg_upgrade_user');
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- No hard-coded schema: install an old version elsewhere, update, and use
+-- the helpers there; then move the extension and use them again.
+--
+CREATE EXTENSION pg_background VERSION '1.3' SCHEMA pgbg_upgrade_elsewhere;
+ALTER EXTENSION pg_background UPDATE TO '1.5';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT count(*) AS functions_elsewhere
+  FROM pg_proc WHERE pronamespace = 'pgbg_upgrade_elsewhere'::regnamespace;
+SELECT pgbg_upgrade_elsewhere.grant_pg_background_privileges('regress_pgbg_upgrade_user', true);
+SELECT has_function_privilege('regress_pgbg_upgrade_user',
+         'pgbg_upgrade_elsewhere.pg_background_submit_v2(text, int4)', 'EXECUTE') AS user_exec;
+ALTER EXTENSION pg_background SET SCHEMA public;
+SELECT revoke_pg_background_privileges('regress_pgbg_upgrade_user', true);
+SELECT has_function_privilege('regress_pgbg_upgrade_user',
+         'pg_background_submit_v2(text, int4)', 'EXECUTE') AS user_exec;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- The helpers on a fresh installation.
+--
+CREATE EXTENSION pg_background;
+
+-- An existing role: true, and the role can use every API function and the
+-- handle type, but none of the administration functions.
+SELECT grant_pg_background_privileges('regress_pgbg_upgrade_user');
+SELECT o.name NOT IN ('grant_pg_background_privileges',
+                      'revoke_pg_background_privileges',
+                      'pg_background_drop_executor_role') AS api,
+       has_function_privilege('regress_pgbg_upgrade_user', o.oid, 'EXECUTE') AS user_exec,
+       count(*)
+  FROM pgbg_upgrade_test.ext_objects o
+ WHERE o.kind = 'function'
+ GROUP BY 1, 2
+ ORDER BY 1, 2;
+SELECT has_type_privilege('regress_pgbg_upgrade_user', 'pg_background_handle', 'USAGE') AS user_usage;
+
+-- Granting twice is harmless.
+SELECT grant_pg_background_privileges('regress_pgbg_upgrade_user');
+
+-- Missing roles, NULL, and PUBLIC (not a role): a notice and false.
+SELECT grant_pg_background_privileges('regress_pgbg_no_such_role');
+SELECT revoke_pg_background_privileges('regress_pgbg_no_such_role', true);
+SELECT grant_pg_background_privileges(NULL);
+SELECT grant_pg_background_privileges('public');
+SELECT revoke_pg_background_privileges('PUBLIC');
+
+-- print_commands shows each command.
+SELECT revoke_pg_background_privileges('regress_pgbg_upgrade_user', true);
+SELECT count(*) AS user_privileges_left
+  FROM pgbg_upgrade_test.ext_objects o
+ WHERE CASE o.kind
+       WHEN 'function' THEN has_function_privilege('regress_pgbg_upgrade_user', o.oid, 'EXECUTE')
+       ELSE has_type_privilege('regress_pgbg_upgrade_user', o.oid, 'USAGE') END;
+SELECT grant_pg_background_privileges('regress_pgbg_upgrade_user', print_commands => true);
+
+-- Nobody but the owner may call the administration functions.
+SET ROLE regress_pgbg_upgrade_user;
+SELECT grant_pg_background_privileges('regress_pgbg_upgrade_user');
+SELECT revoke_pg_background_privileges('regress_pgbg_upgrade_user');
+SELECT pg_background_drop_executor_role();
+RESET ROLE;
+SELECT revoke_pg_background_privileges('regress_pgbg_upgrade_user');
+
+-- Membership in pgbackground_role is how users are meant to get the API.
+GRANT pgbackground_role TO regress_pgbg_upgrade_user;
+SET ROLE regress_pgbg_upgrade_user;
+SELECT has_function_privilege('pg_background_launch_v2(text, int4)', 'EXECUTE') AS member_exec,
+       has_function_privilege('grant_pg_background_privileges(text, bool)', 'EXECUTE') AS member_admin;
+RESET ROLE;
+
+-- PUBLIC has no privilege on any object of the extension.
+SELECT o.kind, o.name, a.privilege_type
+  FROM pgbg_upgrade_test.ext_objects o, aclexplode(o.acl) a
+ WHERE a.grantee = 0
+ ORDER BY 1, 2, 3;
+-- (looked at this many objects)
+SELECT kind, count(*) FROM pgbg_upgrade_test.ext_objects GROUP BY kind ORDER BY kind;
+
+--
+-- pg_background_drop_executor_role: the role goes, its grants first; then
+-- the extension can be dropped and created again, which creates the role.
+--
+SELECT pgbg_upgrade_test.drop_role_and_extension(false);
+SELECT * FROM pgbg_upgrade_test.role_state();
+DROP EXTENSION pg_background;
+CREATE EXTENSION pg_background;
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'pgbackground_role';
+SELECT o.kind,
+       CASE o.kind
+       WHEN 'function' THEN has_function_privilege('pgbackground_role', o.oid, 'EXECUTE')
+       ELSE has_type_privilege('pgbackground_role', o.oid, 'USAGE') END AS role_has_it,
+       count(*)
+  FROM pgbg_upgrade_test.ext_objects o
+ GROUP BY 1, 2
+ ORDER BY 1, 2;
+
+-- Cleanup; the extension stays installed at 1.6.
+DROP ROLE regress_pgbg_upgrade_user;
+SET client_min_messages = warning;
+DROP SCHEMA pgbg_upgrade_test CASCADE;
+DROP SCHEMA pgbg_upgrade_elsewhere;
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
