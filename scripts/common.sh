@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/run-tests.sh and scripts/quickstart.sh.
+# Sourced, never run. Targets Debian 12 with PostgreSQL 15 from the Debian archive.
+
+PG_MAJOR=15
+PGBIN=/usr/lib/postgresql/${PG_MAJOR}/bin
+PG_CONFIG=${PGBIN}/pg_config
+PGXS_DIR=/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs
+
+# Debian packages the build and the three test suites need.
+PGBG_PACKAGES=(postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR} libkrb5-dev
+               libipc-run-perl perl make gcc)
+
+pgbg_log()  { printf '%s\n' "==> $*"; }
+pgbg_warn() { printf '%s\n' "WARNING: $*" >&2; }
+pgbg_die()  { printf '%s\n' "ERROR: $*" >&2; exit 1; }
+
+pgbg_is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Run a command as the OS user that owns the throwaway clusters: `postgres`
+# when we are root (the server refuses to run as root), else ourselves.
+pgbg_as_pg() {
+    if pgbg_is_root; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# The same as a command prefix, for places that need a real process (not a
+# shell function) to signal: "${PGBG_AS_PG[@]}" cmd...
+if [ "$(id -u)" -eq 0 ]; then PGBG_AS_PG=(runuser -u postgres --); else PGBG_AS_PG=(); fi
+
+# Owner of files the clusters and test runs write.
+pgbg_pg_owner() {
+    if pgbg_is_root; then echo postgres; else id -un; fi
+}
+
+# Clear libpq/PostgreSQL variables from the caller's environment so that a
+# developer's PGHOST/PGPORT/... cannot redirect the tests to another server.
+pgbg_clean_env() {
+    unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE \
+          PGSERVICE PGSERVICEFILE PGOPTIONS PGAPPNAME PGDATA PGSSLMODE \
+          PGREQUIRESSL PGCONNECT_TIMEOUT PGTARGETSESSIONATTRS PGCLIENTENCODING \
+          PGTZ PGDATESTYLE PGSYSCONFDIR PGLOCALEDIR PGCHANNELBINDING \
+          PG_COLOR PSQLRC PGBINDIR
+    # Deterministic messages and collation for expected outputs.
+    export LANG=C.UTF-8
+    export LC_ALL=C.UTF-8
+    export PSQLRC=/dev/null
+}
+
+pgbg_missing_packages() {
+    local p status
+    for p in "${PGBG_PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [ "$status" = installed ] || printf '%s\n' "$p"
+    done
+}
+
+# Install whatever is missing (root only), then make sure the cluster Debian
+# creates and auto-starts on install is stopped and will not start again.
+pgbg_ensure_deps() {
+    local missing
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        [ -x "$PG_CONFIG" ] || pgbg_die "no dpkg and no $PG_CONFIG: this script targets Debian 12"
+        return 0
+    fi
+    missing=$(pgbg_missing_packages | tr '\n' ' ')
+    missing=${missing% }
+    [ -z "$missing" ] && return 0
+
+    if ! pgbg_is_root; then
+        pgbg_die "missing packages: $missing (run as root, or: sudo apt-get install $missing)"
+    fi
+    pgbg_log "installing missing packages: $missing"
+    local aptlog
+    aptlog=$(mktemp /tmp/pg_background_apt.XXXXXX.log)
+    # shellcheck disable=SC2086
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+           DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+               -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+               --no-install-recommends $missing; } >"$aptlog" 2>&1; then
+        tail -n 40 "$aptlog" >&2
+        rm -f "$aptlog"
+        pgbg_die "apt-get install failed"
+    fi
+    rm -f "$aptlog"
+    missing=$(pgbg_missing_packages | tr '\n' ' ')
+    [ -z "${missing// /}" ] || pgbg_die "still missing after apt-get: $missing"
+
+    # Debian's postinst creates cluster 15/main and may start it on 5432.
+    if [ -d /etc/postgresql/${PG_MAJOR}/main ]; then
+        pgbg_log "stopping and disabling the Debian cluster ${PG_MAJOR}/main (tests use their own)"
+        pg_ctlcluster ${PG_MAJOR} main stop >/dev/null 2>&1 || true
+        echo manual > /etc/postgresql/${PG_MAJOR}/main/start.conf 2>/dev/null || true
+    fi
+}
+
+# Copy the source tree SRC into DEST, without VCS data or build/test outputs,
+# so the build always starts clean (a stale .o would hide -Werror warnings)
+# and the tests never write into the caller's checkout.
+pgbg_copy_tree() {
+    local src=$1 dest=$2
+    mkdir -p "$dest"
+    tar -C "$src" \
+        --exclude=./.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+        --exclude=./results --exclude=./output_iso --exclude=./tmp_check \
+        --exclude=./tmp_check_iso --exclude=./log --exclude=./regression.diffs \
+        --exclude=./regression.out --exclude=./tmp_install --exclude=./.build \
+        --exclude=./fuzz/corpus-run --exclude=./fuzz/pgbg_fuzz \
+        -cf - . | tar -C "$dest" -xf -
+}
+
+# Build (warnings are errors via the Makefile) and install from DIR.
+# Output goes to LOG; the tail is shown on failure. Returns non-zero on failure.
+pgbg_build_install() {
+    local dir=$1 log=$2 jobs
+    jobs=$(nproc 2>/dev/null || echo 2)
+    pgbg_log "building in $dir (make -j$jobs PG_CONFIG=$PG_CONFIG)"
+    if ! make -C "$dir" -j"$jobs" PG_CONFIG="$PG_CONFIG" >"$log" 2>&1; then
+        echo "---- build failed; last lines of the build log ----"
+        tail -n 80 "$log"
+        return 1
+    fi
+    if grep -q 'warning:' "$log"; then
+        grep -n 'warning:' "$log" | head -n 20
+    fi
+    pgbg_log "installing (make install)"
+    local sudo=()
+    if ! pgbg_is_root && [ ! -w "$($PG_CONFIG --pkglibdir)" ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            echo "---- cannot install: $($PG_CONFIG --pkglibdir) is not writable; run as root ----"
+            return 1
+        fi
+    fi
+    if ! "${sudo[@]}" make -C "$dir" PG_CONFIG="$PG_CONFIG" install >>"$log" 2>&1; then
+        echo "---- make install failed; last lines ----"
+        tail -n 40 "$log"
+        return 1
+    fi
+    return 0
+}

@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# run-tests.sh -- build, install and test pg_background against PostgreSQL 15.
+#
+# This is THE test command: README and CI (.ci/run) run exactly it.
+#
+#   bash scripts/run-tests.sh                 # everything: regress, isolation, tap
+#   bash scripts/run-tests.sh --suite tap     # one suite (repeatable, or comma-separated)
+#   bash scripts/run-tests.sh --keep          # keep the scratch dir (logs, diffs, data dirs)
+#
+# What it does, on Debian 12 (as root, or as a user that can install the extension):
+#   1. installs missing Debian packages (root only) and stops the Debian 15/main cluster
+#      that the package install creates;
+#   2. copies the source tree into a scratch dir under /tmp (owned by the `postgres` user,
+#      so it works from any checkout path), builds it there (-Werror comes from the
+#      Makefile) and runs `make install`;
+#   3. as `postgres`: initdb + start a throwaway cluster (port 54321, socket in the scratch
+#      dir, no TCP), run REGRESS with pg_regress and ISOLATION with pg_isolation_regress
+#      through PGXS `make installcheck`, stop that cluster; then run t/*.pl with prove the
+#      way PGXS's prove_installcheck does (each TAP test makes its own clusters);
+#   4. prints per-suite counts and a last line `N passed, N failed`; exits non-zero on any
+#      failure or when no test ran. Servers it started are stopped and the scratch dir is
+#      removed on every exit path.
+#
+# Counting: pg_regress and isolation count one per test file (a file not reported "ok",
+# including ones never reached because the driver died, is a failure); TAP counts one per
+# assertion, and a test file that dies, exits non-zero, or misses its plan counts as at
+# least one failure.
+#
+# Environment knobs (optional):
+#   PGBG_TIMEOUT_REGRESS, PGBG_TIMEOUT_ISOLATION  seconds per suite (default 900 each)
+#   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 2400)
+#   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 900)
+#   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
+#   PROVE_FLAGS             extra flags for prove
+set -uo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+# shellcheck source=scripts/common.sh
+. "$SCRIPT_DIR/common.sh"
+
+REGRESS_PORT=54321
+TAP_PGPORT=65432           # what prove_installcheck exports ('6$(DEF_PGPORT)')
+T_REGRESS=${PGBG_TIMEOUT_REGRESS:-900}
+T_ISOLATION=${PGBG_TIMEOUT_ISOLATION:-900}
+T_TAP=${PGBG_TIMEOUT_TAP:-2400}
+T_TAP_FILE=${PGBG_TIMEOUT_TAP_FILE:-900}
+
+usage() {
+    sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+KEEP=0
+SUITES=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --suite) [ $# -ge 2 ] || { usage >&2; exit 2; }; IFS=, read -r -a _s <<<"$2"; SUITES+=("${_s[@]}"); shift 2 ;;
+        --suite=*) IFS=, read -r -a _s <<<"${1#--suite=}"; SUITES+=("${_s[@]}"); shift ;;
+        --keep) KEEP=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(regress isolation tap)
+for s in "${SUITES[@]}"; do
+    case $s in regress|isolation|tap) ;; all) SUITES=(regress isolation tap); break ;;
+        *) echo "unknown suite: $s (regress|isolation|tap)" >&2; exit 2 ;; esac
+done
+want() { local s; for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+pgbg_clean_env
+
+# ---------------------------------------------------------------------------
+# scratch dir + cleanup that always runs
+# ---------------------------------------------------------------------------
+SCRATCH=""
+CHILD=""        # pid of the suite command running in the background, if any
+TAILPID=""
+TAP_FAILED_FILES=()
+
+# run_logged LOG CMD...: run CMD in the background with its output in LOG, streaming LOG
+# to our stdout. Running it in the background and `wait`ing lets a signal to this script
+# (Ctrl-C, CI's TERM) run the cleanup trap at once instead of after the suite ends.
+run_logged() {
+    local log=$1 rc; shift
+    : >"$log"
+    "$@" >"$log" 2>&1 </dev/null &
+    CHILD=$!
+    tail -n +1 -f --pid="$CHILD" "$log" &
+    TAILPID=$!
+    wait "$CHILD"; rc=$?
+    wait "$TAILPID" 2>/dev/null
+    CHILD=""; TAILPID=""
+    return "$rc"
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    if [ -n "$CHILD" ]; then
+        # runuser forwards TERM to `timeout`, which signals the suite's process group.
+        kill -TERM "$CHILD" 2>/dev/null
+        wait "$CHILD" 2>/dev/null
+    fi
+    [ -n "$TAILPID" ] && kill "$TAILPID" 2>/dev/null
+    if [ -n "$SCRATCH" ] && [ -d "$SCRATCH" ]; then
+        # Stop every server whose data dir lives in the scratch dir: ours, and any a TAP
+        # test left behind (a test killed by its timeout never runs its END block).
+        local pidfile datadir
+        while IFS= read -r pidfile; do
+            datadir=$(dirname "$pidfile")
+            pgbg_as_pg "$PGBIN/pg_ctl" -D "$datadir" stop -m immediate -w -t 60 >/dev/null 2>&1 || true
+        done < <(find "$SCRATCH" -name postmaster.pid -type f 2>/dev/null)
+        if [ "$KEEP" -eq 1 ]; then
+            echo "scratch dir kept: $SCRATCH"
+        else
+            rm -rf "$SCRATCH"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+pgbg_ensure_deps
+[ -x "$PG_CONFIG" ] || pgbg_die "$PG_CONFIG not found"
+pgbg_is_root && { id postgres >/dev/null 2>&1 || pgbg_die "OS user postgres does not exist"; }
+
+SCRATCH=$(mktemp -d /tmp/pg_background_test.XXXXXX)
+chmod 755 "$SCRATCH"
+SRC=$SCRATCH/src
+TOOLS=$SCRATCH/tools
+mkdir -p "$TOOLS" "$SCRATCH/sock"
+pgbg_log "scratch dir: $SCRATCH"
+pgbg_copy_tree "$REPO_ROOT" "$SRC"
+
+# ---------------------------------------------------------------------------
+# build + install (as root)
+# ---------------------------------------------------------------------------
+if ! pgbg_build_install "$SRC" "$SCRATCH/build.log"; then
+    echo
+    echo "================ pg_background test summary ================"
+    echo "build: FAILED (no test ran)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+chown -R "$(pgbg_pg_owner)" "$SCRATCH"
+
+# Makefile variables, read through PGXS itself so the lists live only in the Makefile.
+cat >"$TOOLS/print.mk" <<'EOF'
+print-%:
+	@echo '$($*)'
+EOF
+mkvar() {
+    make -s --no-print-directory -C "$SRC" -f Makefile -f "$TOOLS/print.mk" \
+        PG_CONFIG="$PG_CONFIG" "print-$1"
+}
+REGRESS_LIST=$(mkvar REGRESS)
+ISOLATION_LIST=$(mkvar ISOLATION)
+TAP_ENABLED=$(mkvar TAP_TESTS)
+MK_PROVE_TESTS=$(mkvar PROVE_TESTS)
+
+# per-suite results: name passed failed skipped note
+declare -A R_PASS R_FAIL R_SKIP R_NOTE R_RAN
+FAILED_DETAILS=()
+
+# ---------------------------------------------------------------------------
+# pg_regress / isolation against one throwaway cluster
+# ---------------------------------------------------------------------------
+DATA=$SCRATCH/data
+SERVER_LOG=$SCRATCH/server.log
+
+start_cluster() {
+    pgbg_log "initdb + start throwaway cluster (port $REGRESS_PORT, socket $SCRATCH/sock)"
+    if ! pgbg_as_pg "$PGBIN/initdb" -D "$DATA" -A trust -E UTF8 --locale=C.UTF-8 \
+            >"$SCRATCH/initdb.log" 2>&1; then
+        cat "$SCRATCH/initdb.log"
+        return 1
+    fi
+    cat >>"$DATA/postgresql.conf" <<EOF
+
+# --- pg_background run-tests.sh ---
+port = $REGRESS_PORT
+listen_addresses = ''
+unix_socket_directories = '$SCRATCH/sock'
+max_worker_processes = 32
+shared_preload_libraries = ''
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+log_line_prefix = '%m [%p] %b %q%a '
+log_min_messages = warning
+log_autovacuum_min_duration = -1
+EOF
+    if ! pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 start \
+            >"$SCRATCH/pg_ctl.log" 2>&1; then
+        cat "$SCRATCH/pg_ctl.log"; tail -n 40 "$SERVER_LOG" 2>/dev/null
+        return 1
+    fi
+}
+
+stop_cluster() {
+    [ -f "$DATA/postmaster.pid" ] || return 0
+    pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" stop -m fast -w -t 120 >/dev/null 2>&1 ||
+        pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" stop -m immediate -w -t 60 >/dev/null 2>&1 || true
+}
+
+# run_pg_regress_suite NAME TESTS OUTDIR MAKEVARS...
+run_pg_regress_suite() {
+    local name=$1 tests=$2 outdir=$3 tmo=$4; shift 4
+    local log=$SCRATCH/$name.out total passed rc t
+    total=$(wc -w <<<"$tests")
+    echo
+    pgbg_log "suite $name: $total test file(s): $tests"
+    run_logged "$log" "${PGBG_AS_PG[@]}" env -C "$SRC" timeout -k 30 "$tmo" \
+        make -s --no-print-directory installcheck PG_CONFIG="$PG_CONFIG" "$@" \
+        EXTRA_REGRESS_OPTS="--host=$SCRATCH/sock --port=$REGRESS_PORT"
+    rc=$?
+    # pg_regress (PG 15) prints "test NAME ... ok" per passing file.
+    passed=0
+    for t in $tests; do
+        if grep -Eq "^(test +| +)${t} +\.\.\. ok( |$)" "$log"; then
+            passed=$((passed + 1))
+        else
+            R_NOTE[$name]+=" $t"
+        fi
+    done
+    R_RAN[$name]=1
+    R_PASS[$name]=$passed
+    R_FAIL[$name]=$((total - passed))
+    R_SKIP[$name]=0
+    if [ "$rc" -ne 0 ] && [ "${R_FAIL[$name]}" -eq 0 ]; then
+        R_FAIL[$name]=1          # driver failed although every file said ok
+        R_NOTE[$name]+=" (driver exit $rc)"
+    fi
+    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && R_NOTE[$name]+=" (timed out after ${tmo}s)"
+    if [ "${R_FAIL[$name]}" -gt 0 ]; then
+        FAILED_DETAILS+=("$name")
+        if [ -s "$outdir/regression.diffs" ]; then
+            cp "$outdir/regression.diffs" "$SCRATCH/$name.diffs"
+        fi
+    fi
+}
+
+if { want regress && [ -n "$REGRESS_LIST" ]; } || { want isolation && [ -n "$ISOLATION_LIST" ]; }; then
+    if start_cluster; then
+        if want regress && [ -n "$REGRESS_LIST" ]; then
+            run_pg_regress_suite regress "$REGRESS_LIST" "$SRC" "$T_REGRESS" ISOLATION= TAP_TESTS=
+        fi
+        if want isolation && [ -n "$ISOLATION_LIST" ]; then
+            run_pg_regress_suite isolation "$ISOLATION_LIST" "$SRC/output_iso" "$T_ISOLATION" REGRESS= TAP_TESTS=
+        fi
+    else
+        for s in regress isolation; do
+            want $s || continue
+            [ $s = regress ] && l=$REGRESS_LIST || l=$ISOLATION_LIST
+            [ -n "$l" ] || continue
+            R_RAN[$s]=1; R_PASS[$s]=0; R_FAIL[$s]=$(wc -w <<<"$l"); R_SKIP[$s]=0
+            R_NOTE[$s]=" (cluster did not start)"
+            FAILED_DETAILS+=("$s")
+        done
+    fi
+    stop_cluster
+fi
+
+# ---------------------------------------------------------------------------
+# TAP: prove, as PGXS prove_installcheck runs it
+# ---------------------------------------------------------------------------
+# A prove --harness subclass that records per-file counts as each file finishes,
+# so a suite killed by its timeout still reports the files it completed.
+cat >"$TOOLS/PgbgTapHarness.pm" <<'EOF'
+package PgbgTapHarness;
+use strict;
+use warnings;
+use parent 'TAP::Harness';
+
+sub new {
+    my ($class, @args) = @_;
+    my $self = $class->SUPER::new(@args);
+    my $out  = $ENV{PGBG_TAP_RESULTS} or die "PGBG_TAP_RESULTS not set";
+    $self->callback(after_test => sub {
+        my ($job, $parser) = @_;
+        my $file    = ref($job) eq 'ARRAY' ? $job->[0] : $job->filename;
+        my $skipped = () = $parser->skipped;
+        my $passed  = (() = $parser->passed) - $skipped;   # passed() includes skips
+        my $failed  = () = $parser->failed;
+        my $planned = $parser->tests_planned;
+        my $run     = $parser->tests_run;
+        my @why;
+        if (defined $planned && $planned > $run) {
+            $failed += $planned - $run;
+            push @why, "planned $planned, ran $run";
+        }
+        my $exit = $parser->exit // 0;
+        push @why, ($exit == 124 || $exit == 137) ? "timed out" : "exit $exit" if $exit;
+        push @why, "wait status " . $parser->wait if $parser->wait && !$exit;
+        push @why, "parse errors" if $parser->parse_errors;
+        push @why, "bad plan" if !$parser->skip_all && !$parser->is_good_plan && !@why;
+        push @why, "no tests ran" if !$run && !$parser->skip_all;
+        $failed = 1 if !$failed && @why;
+        open my $fh, '>>', $out or die "$out: $!";
+        print $fh join("\t", $file, $passed, $failed, $skipped, join('; ', @why)), "\n";
+        close $fh;
+    });
+    return $self;
+}
+1;
+EOF
+
+if want tap && [ -n "$TAP_ENABLED" ]; then
+    echo
+    tapfiles=${PROVE_TESTS:-$MK_PROVE_TESTS}
+    if [ -z "$tapfiles" ]; then
+        tapfiles=$(cd "$SRC" && ls t/*.pl 2>/dev/null | sort | tr '\n' ' ')
+    fi
+    tapfiles=${tapfiles% }
+    if [ -z "$tapfiles" ]; then
+        pgbg_log "suite tap: no t/*.pl files"
+    else
+        pgbg_log "suite tap: $(wc -w <<<"$tapfiles") file(s): $tapfiles"
+        TAP_RESULTS=$SCRATCH/tap-results.tsv
+        : >"$TAP_RESULTS"
+        chown "$(pgbg_pg_owner)" "$TAP_RESULTS"
+        pgbg_as_pg rm -rf "$SRC/tmp_check"
+        pgbg_as_pg mkdir -p "$SRC/tmp_check"
+        perl_bin=$(command -v perl)
+        # shellcheck disable=SC2086
+        run_logged "$SCRATCH/tap.out" "${PGBG_AS_PG[@]}" env -C "$SRC" \
+            TESTDIR="$SRC" PATH="$PGBIN:$SRC:$PATH" PGPORT="$TAP_PGPORT" \
+            PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+            PERL5LIB="$TOOLS:$PGXS_DIR/src/test/perl:$SRC:$SRC/t${PERL5LIB:+:$PERL5LIB}" \
+            PGBG_TAP_RESULTS="$TAP_RESULTS" \
+            timeout -k 30 "$T_TAP" \
+            prove --harness=PgbgTapHarness \
+                --exec "timeout --foreground -k 30 $T_TAP_FILE $perl_bin" \
+                -I "$PGXS_DIR/src/test/perl/" -I . -I t ${PROVE_FLAGS:-} $tapfiles
+        rc=$?
+        p=0; f=0; sk=0
+        declare -A seen=()
+        while IFS=$'\t' read -r file tp tf ts why; do
+            [ -n "$file" ] || continue
+            seen[$file]=1
+            p=$((p + tp)); f=$((f + tf)); sk=$((sk + ts))
+            if [ "$tf" -gt 0 ]; then
+                R_NOTE[tap]+=" $file${why:+ ($why)}"
+                TAP_FAILED_FILES+=("$file")
+            fi
+        done <"$TAP_RESULTS"
+        for file in $tapfiles; do
+            if [ -z "${seen[$file]:-}" ]; then     # never finished (suite killed)
+                f=$((f + 1)); R_NOTE[tap]+=" $file (did not finish)"
+                TAP_FAILED_FILES+=("$file")
+            fi
+        done
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            f=1; R_NOTE[tap]+=" (prove exit $rc)"
+        fi
+        R_RAN[tap]=1; R_PASS[tap]=$p; R_FAIL[tap]=$f; R_SKIP[tap]=$sk
+        [ "$f" -gt 0 ] && FAILED_DETAILS+=(tap)
+    fi
+fi
+
+# ---------------------------------------------------------------------------
+# failure details + summary
+# ---------------------------------------------------------------------------
+for s in "${FAILED_DETAILS[@]}"; do
+    case $s in
+        regress|isolation)
+            echo
+            if [ -s "$SCRATCH/$s.diffs" ]; then
+                echo "================ $s: regression.diffs (first 20000 bytes) ================"
+                head -c 20000 "$SCRATCH/$s.diffs"; echo
+            else
+                echo "================ $s: no regression.diffs; last lines of its output ================"
+                tail -n 30 "$SCRATCH/$s.out" 2>/dev/null
+                echo "================ server log tail ================"
+                tail -n 40 "$SERVER_LOG" 2>/dev/null
+            fi
+            ;;
+        tap)
+            for file in "${TAP_FAILED_FILES[@]}"; do
+                base=$(basename "$file" .pl)
+                echo
+                echo "================ tap: $file: tail of tmp_check/log/regress_log_$base ================"
+                tail -n 80 "$SRC/tmp_check/log/regress_log_$base" 2>/dev/null || echo "(no log)"
+                for nl in "$SRC/tmp_check/log/${base}"_*.log; do
+                    [ -f "$nl" ] || continue
+                    echo "---------------- server log $(basename "$nl") (tail) ----------------"
+                    tail -n 30 "$nl"
+                done
+            done
+            ;;
+    esac
+done
+
+TOTAL_P=0; TOTAL_F=0
+echo
+echo "================ pg_background test summary ================"
+for s in regress isolation tap; do
+    want "$s" || continue
+    if [ -z "${R_RAN[$s]:-}" ]; then
+        printf '%-10s no tests\n' "$s"
+        continue
+    fi
+    TOTAL_P=$((TOTAL_P + R_PASS[$s])); TOTAL_F=$((TOTAL_F + R_FAIL[$s]))
+    line=$(printf '%-10s %4d passed, %4d failed' "$s" "${R_PASS[$s]}" "${R_FAIL[$s]}")
+    [ "${R_SKIP[$s]}" -gt 0 ] && line+=", ${R_SKIP[$s]} skipped"
+    [ "${R_FAIL[$s]}" -gt 0 ] && line+="   failing:${R_NOTE[$s]:-}"
+    echo "$line"
+done
+[ "$KEEP" -eq 0 ] && [ "$TOTAL_F" -gt 0 ] && echo "(re-run with --keep to inspect $SCRATCH afterwards)"
+if [ $((TOTAL_P + TOTAL_F)) -eq 0 ]; then
+    echo "no test ran: counting that as a failure"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+echo "$TOTAL_P passed, $TOTAL_F failed"
+[ "$TOTAL_F" -eq 0 ]
