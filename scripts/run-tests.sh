@@ -6,6 +6,9 @@
 #   bash scripts/run-tests.sh                 # everything: regress, isolation, tap
 #   bash scripts/run-tests.sh --suite tap     # one suite (repeatable, or comma-separated)
 #   bash scripts/run-tests.sh --keep          # keep the scratch dir (logs, diffs, data dirs)
+#   bash scripts/run-tests.sh --only upgrade,t/010_crash.pl
+#                                             # only these tests (regress/isolation names,
+#                                             # TAP files as t/NAME.pl or NAME)
 #
 # What it does, on Debian 12 (as root, or as a user that can install the extension):
 #   1. installs missing Debian packages (root only) and stops the Debian 15/main cluster
@@ -51,12 +54,15 @@ usage() {
 }
 
 KEEP=0
+ONLY=""
 SUITES=()
 while [ $# -gt 0 ]; do
     case $1 in
         --suite) [ $# -ge 2 ] || { usage >&2; exit 2; }; IFS=, read -r -a _s <<<"$2"; SUITES+=("${_s[@]}"); shift 2 ;;
         --suite=*) IFS=, read -r -a _s <<<"${1#--suite=}"; SUITES+=("${_s[@]}"); shift ;;
         --keep) KEEP=1; shift ;;
+        --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY+=" ${2//,/ }"; shift 2 ;;
+        --only=*) _o=${1#--only=}; ONLY+=" ${_o//,/ }"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -162,6 +168,23 @@ ISOLATION_LIST=$(mkvar ISOLATION)
 TAP_ENABLED=$(mkvar TAP_TESTS)
 MK_PROVE_TESTS=$(mkvar PROVE_TESTS)
 
+# --only: keep the listed names (order of the Makefile lists preserved).
+only_filter() {
+    local item o out=""
+    for item in $1; do
+        for o in $ONLY; do
+            if [ "$item" = "$o" ] || [ "$item" = "t/$o" ] || [ "$item" = "t/$o.pl" ]; then
+                out+="$item "; break
+            fi
+        done
+    done
+    echo "${out% }"
+}
+if [ -n "$ONLY" ]; then
+    REGRESS_LIST=$(only_filter "$REGRESS_LIST")
+    ISOLATION_LIST=$(only_filter "$ISOLATION_LIST")
+fi
+
 # per-suite results: name passed failed skipped note
 declare -A R_PASS R_FAIL R_SKIP R_NOTE R_RAN
 FAILED_DETAILS=()
@@ -247,10 +270,12 @@ run_pg_regress_suite() {
 if { want regress && [ -n "$REGRESS_LIST" ]; } || { want isolation && [ -n "$ISOLATION_LIST" ]; }; then
     if start_cluster; then
         if want regress && [ -n "$REGRESS_LIST" ]; then
-            run_pg_regress_suite regress "$REGRESS_LIST" "$SRC" "$T_REGRESS" ISOLATION= TAP_TESTS=
+            run_pg_regress_suite regress "$REGRESS_LIST" "$SRC" "$T_REGRESS" \
+                ISOLATION= TAP_TESTS= REGRESS="$REGRESS_LIST"
         fi
         if want isolation && [ -n "$ISOLATION_LIST" ]; then
-            run_pg_regress_suite isolation "$ISOLATION_LIST" "$SRC/output_iso" "$T_ISOLATION" REGRESS= TAP_TESTS=
+            run_pg_regress_suite isolation "$ISOLATION_LIST" "$SRC/output_iso" "$T_ISOLATION" \
+                REGRESS= TAP_TESTS= ISOLATION="$ISOLATION_LIST"
         fi
     else
         for s in regress isolation; do
@@ -316,6 +341,7 @@ if want tap && [ -n "$TAP_ENABLED" ]; then
         tapfiles=$(cd "$SRC" && ls t/*.pl 2>/dev/null | sort | tr '\n' ' ')
     fi
     tapfiles=${tapfiles% }
+    [ -n "$ONLY" ] && tapfiles=$(only_filter "$tapfiles")
     if [ -z "$tapfiles" ]; then
         pgbg_log "suite tap: no t/*.pl files"
     else
