@@ -11,6 +11,7 @@
 #ifndef PG_BACKGROUND_COMPAT_H
 #define PG_BACKGROUND_COMPAT_H
 
+#include "commands/async.h"
 #include "nodes/pg_list.h"
 #include "tcop/dest.h"
 #include "tcop/pquery.h"
@@ -61,17 +62,39 @@ pgbg_analyze_and_rewrite(RawStmt *parsetree, const char *sql)
 }
 
 /*
- * PortalDefineQuery() took a command tag string before 13 and gained a
- * CachedPlanSource argument in 18.
+ * pg_plan_queries() gained the query string in 13 (commit 6aba63ef3e).
+ */
+static inline List *
+pgbg_plan_queries(List *querytrees, const char *sql)
+{
+#if PG_VERSION_NUM >= 130000
+	return pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+#else
+	return pg_plan_queries(querytrees, CURSOR_OPT_PARALLEL_OK, NULL);
+#endif
+}
+
+/*
+ * PortalDefineQuery() takes a CommandTag from 13 on, a string before; the
+ * wrapper only exists to keep worker.c free of the difference.
  */
 static inline void
 pgbg_portal_define_query(Portal portal, const char *sql,
 						 PgbgCommandTag commandTag, List *stmts)
 {
-#if PG_VERSION_NUM >= 180000
-	PortalDefineQuery(portal, NULL, sql, commandTag, stmts, NULL, NULL);
-#else
 	PortalDefineQuery(portal, NULL, sql, commandTag, stmts, NULL);
+}
+
+/*
+ * Before 15, a backend had to call ProcessCompletedNotifies() after
+ * committing for NOTIFY to reach listeners; 15 (commit 9a31ec1a4f) does
+ * it at commit time and removed the function.
+ */
+static inline void
+pgbg_process_completed_notifies(void)
+{
+#if PG_VERSION_NUM < 150000
+	ProcessCompletedNotifies();
 #endif
 }
 

@@ -256,11 +256,11 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 		BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_background");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_background_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_background worker for PID %d",
+	snprintf(worker.bgw_library_name, sizeof(worker.bgw_library_name), "pg_background");
+	snprintf(worker.bgw_function_name, sizeof(worker.bgw_function_name), "pg_background_worker_main");
+	snprintf(worker.bgw_name, sizeof(worker.bgw_name), "pg_background worker for PID %d",
 			 MyProcPid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, PGBG_BGW_TYPE);
+	snprintf(worker.bgw_type, sizeof(worker.bgw_type), PGBG_BGW_TYPE);
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
@@ -909,8 +909,8 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 
 		if (timeout_ms >= 0)
 		{
-			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-														deadline);
+			/* TimestampTz counts microseconds; round up to whole ms */
+			remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
 			if (remaining <= 0)
 				return false;
 			events |= WL_TIMEOUT;

@@ -39,7 +39,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
-#include "utils/ps_status.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -94,7 +93,6 @@ pgbg_worker_run(dsm_handle handle)
 
 	pgstat_report_appname(PGBG_BGW_TYPE);
 	pgstat_report_activity(STATE_RUNNING, sql);
-	set_ps_display("running");
 
 	worker_execute(sql);
 
@@ -239,6 +237,7 @@ worker_execute(const char *sql)
 	worker_check_cancel();
 	if (IsTransactionState())
 		CommitTransactionCommand();
+	pgbg_process_completed_notifies();
 	MemoryContextDelete(stmt_context);
 	MemoryContextDelete(parse_context);
 }
@@ -275,7 +274,7 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 
 	oldcontext = MemoryContextSwitchTo(stmt_context);
 	querytrees = pgbg_analyze_and_rewrite(parsetree, sql);
-	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	plantrees = pgbg_plan_queries(querytrees, sql);
 	MemoryContextSwitchTo(oldcontext);
 
 	if (snapshot_set)
