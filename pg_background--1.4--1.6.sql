@@ -231,16 +231,20 @@ CREATE FUNCTION pg_background_drop_executor_role()
     SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
+    role_oid    pg_catalog.oid;
+    ext_oid     pg_catalog.oid;
     ext_schema  pg_catalog.name;
     revoked     pg_catalog.bool;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname OPERATOR(pg_catalog.=) 'pgbackground_role') THEN
+    SELECT r.oid INTO role_oid
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname OPERATOR(pg_catalog.=) 'pgbackground_role';
+    IF NOT FOUND THEN
         RAISE NOTICE 'role "pgbackground_role" does not exist, skipping';
         RETURN;
     END IF;
 
-    SELECT n.nspname INTO STRICT ext_schema
+    SELECT e.oid, n.nspname INTO STRICT ext_oid, ext_schema
       FROM pg_catalog.pg_extension e
       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_background';
@@ -252,6 +256,31 @@ BEGIN
     IF revoked IS DISTINCT FROM true THEN
         RAISE EXCEPTION 'could not revoke the pg_background privileges of role "pgbackground_role"';
     END IF;
+
+    -- The grants made by the installation script are also recorded as the
+    -- extension's initial privileges (pg_init_privs), which PostgreSQL 15
+    -- does not tie to the role: left there, they would make pg_dump emit
+    -- REVOKE ... FROM a role that no longer exists.  Remove the role from the
+    -- initial privileges of this extension's objects.
+    UPDATE pg_catalog.pg_init_privs ip
+       SET initprivs = ARRAY(
+               SELECT item
+                 FROM pg_catalog.unnest(ip.initprivs) AS item
+                WHERE NOT EXISTS (
+                      SELECT 1
+                        FROM pg_catalog.aclexplode(ARRAY[item]) AS x
+                       WHERE x.grantee OPERATOR(pg_catalog.=) role_oid))
+     WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.pg_depend d
+                    WHERE d.classid OPERATOR(pg_catalog.=) ip.classoid
+                      AND d.objid OPERATOR(pg_catalog.=) ip.objoid
+                      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                      AND d.refobjid OPERATOR(pg_catalog.=) ext_oid
+                      AND d.deptype OPERATOR(pg_catalog.=) 'e')
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.aclexplode(ip.initprivs) AS x
+                    WHERE x.grantee OPERATOR(pg_catalog.=) role_oid);
 
     DROP ROLE pgbackground_role;
 END;

@@ -251,6 +251,23 @@ ALTER EXTENSION pg_background UPDATE TO '1.6';
 SELECT pgbg_upgrade_test.take_snapshot('1.5') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
+-- The role may exist already, holding the v1 functions (as the published
+-- 1.3 script left it).
+CREATE EXTENSION pg_background VERSION '1.4';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role') THEN
+        CREATE ROLE pgbackground_role;
+    END IF;
+END;
+$$;
+GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4) TO pgbackground_role;
+GRANT EXECUTE ON FUNCTION pg_background_result(int4) TO pgbackground_role;
+GRANT EXECUTE ON FUNCTION pg_background_detach(int4) TO pgbackground_role;
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.4 with role') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
 -- Step by step through every version, 1.5 included.
 CREATE EXTENSION pg_background VERSION '1.0';
 ALTER EXTENSION pg_background UPDATE TO '1.1';
@@ -397,6 +414,21 @@ SELECT kind, count(*) FROM pgbg_upgrade_test.ext_objects GROUP BY kind ORDER BY 
 --
 SELECT pgbg_upgrade_test.drop_role_and_extension(false);
 SELECT * FROM pgbg_upgrade_test.role_state();
+-- The extension's initial privileges (pg_init_privs, what pg_dump compares
+-- with) name no role that does not exist any more.
+SELECT count(*) AS dangling_initial_privileges
+  FROM pgbg_upgrade_test.ext_objects o
+  JOIN pg_init_privs ip ON ip.objoid = o.oid
+       AND ip.classoid = CASE o.kind WHEN 'function' THEN 'pg_proc'::regclass
+                                     ELSE 'pg_type'::regclass END
+ CROSS JOIN LATERAL aclexplode(ip.initprivs) x
+ WHERE x.grantee <> 0
+   AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = x.grantee);
+SELECT count(*) AS objects_with_initial_privileges
+  FROM pgbg_upgrade_test.ext_objects o
+  JOIN pg_init_privs ip ON ip.objoid = o.oid
+       AND ip.classoid = CASE o.kind WHEN 'function' THEN 'pg_proc'::regclass
+                                     ELSE 'pg_type'::regclass END;
 DROP EXTENSION pg_background;
 CREATE EXTENSION pg_background;
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'pgbackground_role';
