@@ -48,6 +48,7 @@ typedef struct PgbgResultState
 {
 	PgbgTask   *task;
 	bool		tags_only;		/* no rows: return command tags */
+	bool		skip_rows;		/* the worker failed: only its error matters */
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
 	FmgrInfo   *finfo;
@@ -70,6 +71,7 @@ static bool launcher_pump(PgbgTask *task, bool nowait);
 static void launcher_buffer_message(PgbgTask *task, PgbgMessage *msg);
 static bool launcher_buffer_next(PgbgTask *task, PgbgMessage *msg);
 static void launcher_note_error(PgbgTask *task, PgbgMessage *msg);
+static bool launcher_late_termination(PgbgTask *task, PgbgMessage *msg);
 static void launcher_emit_notice(PgbgTask *task, PgbgMessage *msg);
 static void launcher_note_rowdesc(PgbgTask *task, PgbgMessage *msg);
 static void launcher_fill_until_rowdesc(PgbgTask *task);
@@ -494,6 +496,8 @@ launcher_pump(PgbgTask *task, bool nowait)
 			launcher_emit_notice(task, &msg);
 			break;
 		case 'E':
+			if (launcher_late_termination(task, &msg))
+				break;
 			launcher_note_error(task, &msg);
 			task->has_error = true;
 			if (!task->results_disabled)
@@ -565,6 +569,30 @@ launcher_buffer_next(PgbgTask *task, PgbgMessage *msg)
 	msg->type = VARDATA_ANY(b)[0];
 	msg->data = VARDATA_ANY(b) + 1;
 	msg->len = VARSIZE_ANY_EXHDR(b) - 1;
+	return true;
+}
+
+/*
+ * A worker terminated (by cancel or pg_terminate_backend) after its SQL
+ * committed, but before it could say so, has still finished its work: treat
+ * that as the normal end of the stream, not as a failure.
+ */
+static bool
+launcher_late_termination(PgbgTask *task, PgbgMessage *msg)
+{
+	ErrorData	edata;
+	bool		committed;
+
+	SpinLockAcquire(&task->fixed->mutex);
+	committed = task->fixed->committed;
+	SpinLockRelease(&task->fixed->mutex);
+	if (!committed ||
+		!pgbg_parse_errornotice(msg->data, msg->len, &edata) ||
+		edata.sqlerrcode != ERRCODE_ADMIN_SHUTDOWN)
+		return false;
+
+	task->stream_ended = true;
+	task->saw_end = true;
 	return true;
 }
 
@@ -678,7 +706,17 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 	(void) launcher_materialize(fcinfo, &state.tupdesc, &state.tupstore);
 
 	launcher_fill_until_rowdesc(task);
-	if (task->has_rowdesc)
+
+	/*
+	 * A worker that has already failed (a cancelled one, typically) reports
+	 * its error whatever the column definition list says: the error is its
+	 * result.  Draining a stopped worker's queue is bounded by its size.
+	 */
+	if (task->has_rowdesc && !task->has_error)
+		(void) launcher_task_finished(task);
+	if (task->has_error)
+		state.skip_rows = true;
+	else if (task->has_rowdesc)
 		pgbg_check_rowtype(&task->rowdesc, state.tupdesc);
 	else if (!task->has_error)
 	{
@@ -693,7 +731,7 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 	natts = state.tupdesc->natts;
 	state.values = palloc(sizeof(Datum) * Max(natts, 1));
 	state.nulls = palloc(sizeof(bool) * Max(natts, 1));
-	if (task->has_rowdesc)
+	if (task->has_rowdesc && !state.skip_rows)
 	{
 		state.finfo = palloc0(sizeof(FmgrInfo) * Max(natts, 1));
 		state.typioparams = palloc0(sizeof(Oid) * Max(natts, 1));
@@ -723,6 +761,8 @@ launcher_consume(PgbgResultState *state, PgbgMessage *msg)
 	PgbgTask   *task = state->task;
 
 	CHECK_FOR_INTERRUPTS();
+	if (state->skip_rows && msg->type != 'E')
+		return;
 	switch (msg->type)
 	{
 		case 'D':
@@ -755,7 +795,8 @@ launcher_consume(PgbgResultState *state, PgbgMessage *msg)
 			}
 			break;
 		case 'E':
-			launcher_raise_worker_error(task, msg);
+			if (!launcher_late_termination(task, msg))
+				launcher_raise_worker_error(task, msg);
 			break;
 		case 'T':				/* parsed when it arrived */
 		case 'Z':

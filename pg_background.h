@@ -68,6 +68,7 @@ typedef struct PgbgFixed
 	slock_t		mutex;
 	bool		segment_pinned;
 	pid_t		worker_pid;		/* set by the worker once attached */
+	bool		committed;		/* the worker's SQL has committed */
 
 	/* set by cancel; the worker checks it between statements */
 	pg_atomic_uint32 cancel_requested;

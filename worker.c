@@ -237,6 +237,14 @@ worker_execute(const char *sql)
 	worker_check_cancel();
 	if (IsTransactionState())
 		CommitTransactionCommand();
+
+	/*
+	 * Tell the launcher the work is durable: if we are terminated before
+	 * our final message gets out, it must not report the work as lost.
+	 */
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->committed = true;
+	SpinLockRelease(&worker_fixed->mutex);
 	pgbg_process_completed_notifies();
 	MemoryContextDelete(stmt_context);
 	MemoryContextDelete(parse_context);
