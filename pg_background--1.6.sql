@@ -268,10 +268,15 @@ BEGIN
     END IF;
 
     -- The grants made by the installation script are also recorded as the
-    -- extension's initial privileges (pg_init_privs), which PostgreSQL 15
-    -- does not tie to the role: left there, they would make pg_dump emit
-    -- REVOKE ... FROM a role that no longer exists.  Remove the role from the
-    -- initial privileges of this extension's objects.
+    -- extension's initial privileges (pg_init_privs).  From PostgreSQL 17 on
+    -- those entries are tied to the role and DROP OWNED removes them; before
+    -- 17 they are not, and left there they would make pg_dump emit
+    -- REVOKE ... FROM a role that no longer exists, so remove the role from
+    -- the initial privileges of this extension's objects by hand.
+    IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+       OPERATOR(pg_catalog.>=) 170000 THEN
+        DROP OWNED BY pgbackground_role;
+    ELSE
     UPDATE pg_catalog.pg_init_privs ip
        SET initprivs = ARRAY(
                SELECT item
@@ -291,6 +296,7 @@ BEGIN
        AND EXISTS (SELECT 1
                      FROM pg_catalog.aclexplode(ip.initprivs) AS x
                     WHERE x.grantee OPERATOR(pg_catalog.=) role_oid);
+    END IF;
 
     DROP ROLE pgbackground_role;
 END;
