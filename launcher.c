@@ -965,8 +965,20 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 /*
  * Ask the worker to stop: set the flag it checks between statements and
  * have the postmaster send it SIGTERM through its handle (never a signal to
- * a bare pid, which may have been reused; never SIGKILL).  With grace_ms,
- * wait that long for it to end.
+ * a bare pid, which may have been reused; never SIGKILL: the postmaster
+ * treats a killed backend as a crash and restarts the cluster).  With
+ * grace_ms, wait that long for it to end, draining its output meanwhile.
+ *
+ * What this can and cannot do: SIGTERM makes the worker raise FATAL at its
+ * next interrupt check, which every executor loop, lock wait and sleep
+ * performs; code that runs long without checking (a C function in a tight
+ * loop) only stops when it returns.  On Windows, PostgreSQL emulates
+ * signals with a named pipe served by a thread of the target process, so
+ * delivery is the same in principle but is only noticed at those same
+ * interrupt checks, and a worker blocked in a Windows system call may not
+ * see it until the call returns.  The flag covers the gap between
+ * statements on every platform; a statement_timeout set inside the
+ * worker's SQL is the backstop for the rest.
  */
 void
 pgbg_cancel(PgbgTask *task, int grace_ms)
