@@ -4,7 +4,7 @@
 # Whole test suite:       bash scripts/run-tests.sh   (what CI runs)
 
 MODULE_big = pg_background
-OBJS = pg_background.o launcher.o worker.o transport.o
+OBJS = pg_background.o launcher.o results.o worker.o transport.o
 PGFILEDESC = "pg_background - run SQL in background workers"
 
 EXTENSION = pg_background

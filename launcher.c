@@ -2,8 +2,9 @@
  *
  * launcher.c
  *		The calling session's side of pg_background: the registry of this
- *		session's tasks, segment setup, worker registration, reading the
- *		worker's messages, waiting, cancel, detach and clean-up.
+ *		session's tasks, segment setup, worker registration, waiting,
+ *		cancel, detach, listing and clean-up.  Reading a worker's messages
+ *		is in results.c.
  *
  * Every task has its own memory context under TopMemoryContext and its
  * segment mapping is pinned, so a task outlives the transaction that
@@ -18,7 +19,6 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -40,22 +40,6 @@
 static List *pgbg_tasks = NIL;
 static MemoryContext pgbg_context = NULL;
 
-/* Row type of the buffered messages: one bytea, the type byte first. */
-static TupleDesc pgbg_buffer_desc = NULL;
-
-/* What a result read is building. */
-typedef struct PgbgResultState
-{
-	PgbgTask   *task;
-	bool		tags_only;		/* no rows: return command tags */
-	bool		skip_rows;		/* the worker failed: only its error matters */
-	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore;
-	FmgrInfo   *finfo;
-	Oid		   *typioparams;
-	Datum	   *values;
-	bool	   *nulls;
-} PgbgResultState;
 
 static void launcher_check_queue_size(int32 queue_size);
 static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
@@ -66,24 +50,7 @@ static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 static int	launcher_wait_for_start(BackgroundWorkerHandle *handle,
 									dsm_segment *seg, PgbgFixed *fixed);
 static void launcher_unpin_if_unused(PgbgFixed *fixed, dsm_segment *seg);
-static bool launcher_receive(PgbgTask *task, bool nowait, PgbgMessage *msg);
-static bool launcher_pump(PgbgTask *task, bool nowait);
-static void launcher_buffer_message(PgbgTask *task, PgbgMessage *msg);
-static bool launcher_buffer_next(PgbgTask *task, PgbgMessage *msg);
-static void launcher_note_error(PgbgTask *task, PgbgMessage *msg);
-static bool launcher_late_termination(PgbgTask *task, PgbgMessage *msg);
-static void launcher_emit_notice(PgbgTask *task, PgbgMessage *msg);
-static void launcher_note_rowdesc(PgbgTask *task, PgbgMessage *msg);
-static void launcher_fill_until_rowdesc(PgbgTask *task);
-static void launcher_consume(PgbgResultState *state, PgbgMessage *msg);
-static void launcher_raise_worker_error(PgbgTask *task, PgbgMessage *msg);
-static void launcher_raise_lost(PgbgTask *task);
-static bool launcher_task_finished(PgbgTask *task);
-static void launcher_release(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
-static ReturnSetInfo *launcher_materialize(FunctionCallInfo fcinfo,
-										   TupleDesc *tupdesc,
-										   Tuplestorestate **tupstore);
 
 /* ------------------------------------------------------------------------
  * Launch
@@ -122,7 +89,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 		seg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
 									 &fixed, &mq);
 
-		/* the handle must live as long as the task: see launcher_release */
+		/* the handle must live as long as the task: see pgbg_release_task */
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		handle = launcher_register(seg, fixed);
 		MemoryContextSwitchTo(oldcxt);
@@ -403,8 +370,8 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
  * ourselves.  We allocated it into the task's context, so it goes away
  * with the task and not a moment earlier.
  */
-static void
-launcher_release(PgbgTask *task)
+void
+pgbg_release_task(PgbgTask *task)
 {
 	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
 
@@ -429,451 +396,15 @@ launcher_release(PgbgTask *task)
 void
 pgbg_detach(PgbgTask *task)
 {
-	launcher_release(task);
-}
-
-/* ------------------------------------------------------------------------
- * Reading the worker's messages
- * ------------------------------------------------------------------------
- */
-
-/*
- * Read one message.  Returns false when nothing is available (nowait) or
- * the stream has ended; a blocking read waits on our latch inside
- * shm_mq_receive and checks for interrupts.
- */
-static bool
-launcher_receive(PgbgTask *task, bool nowait, PgbgMessage *msg)
-{
-	shm_mq_result res;
-	Size		nbytes;
-	void	   *data;
-
-	if (task->stream_ended || task->mqh == NULL)
-		return false;
-
-	CHECK_FOR_INTERRUPTS();
-	res = shm_mq_receive(task->mqh, &nbytes, &data, nowait);
-	if (res == SHM_MQ_WOULD_BLOCK)
-		return false;
-	if (res == SHM_MQ_DETACHED)
-	{
-		task->stream_ended = true;
-		return false;
-	}
-	if (nbytes < 1 || nbytes > (Size) PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("invalid message size %zu from pg_background worker with PID %d",
-						nbytes, task->pid)));
-
-	msg->type = ((const char *) data)[0];
-	msg->data = (const char *) data + 1;
-	msg->len = (int) nbytes - 1;
-	if (msg->type == 'Z')
-	{
-		task->stream_ended = true;
-		task->saw_end = true;
-	}
-	return true;
-}
-
-/*
- * Read one message into the local buffer (notices are passed on at once).
- * Returns false when no message was read.
- */
-static bool
-launcher_pump(PgbgTask *task, bool nowait)
-{
-	PgbgMessage msg;
-
-	if (!launcher_receive(task, nowait, &msg))
-		return false;
-
-	switch (msg.type)
-	{
-		case 'N':
-			launcher_emit_notice(task, &msg);
-			break;
-		case 'E':
-			if (launcher_late_termination(task, &msg))
-				break;
-			launcher_note_error(task, &msg);
-			task->has_error = true;
-			if (!task->results_disabled)
-				launcher_buffer_message(task, &msg);
-			break;
-		case 'T':
-			launcher_note_rowdesc(task, &msg);
-			if (!task->results_disabled)
-				launcher_buffer_message(task, &msg);
-			break;
-		case 'A':				/* notifications, parameter status: ignored */
-		case 'S':
-			break;
-		default:
-			if (!task->results_disabled)
-				launcher_buffer_message(task, &msg);
-			break;
-	}
-	return true;
-}
-
-/* Append a message to the task's buffer, which spills to disk if large. */
-static void
-launcher_buffer_message(PgbgTask *task, PgbgMessage *msg)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
-	bytea	   *b = palloc(VARHDRSZ + 1 + msg->len);
-	Datum		value;
-	bool		isnull = false;
-
-	if (pgbg_buffer_desc == NULL)
-	{
-		MemoryContextSwitchTo(TopMemoryContext);
-		pgbg_buffer_desc = CreateTemplateTupleDesc(1);
-		TupleDescInitEntry(pgbg_buffer_desc, 1, "msg", BYTEAOID, -1, 0);
-		MemoryContextSwitchTo(task->cxt);
-	}
-	if (task->buffer == NULL)
-	{
-		/* interXact: it must outlive the transaction that fills it */
-		task->buffer = tuplestore_begin_heap(false, true, work_mem);
-		task->buffer_slot = MakeSingleTupleTableSlot(pgbg_buffer_desc,
-													 &TTSOpsMinimalTuple);
-	}
-
-	SET_VARSIZE(b, VARHDRSZ + 1 + msg->len);
-	VARDATA(b)[0] = msg->type;
-	memcpy(VARDATA(b) + 1, msg->data, msg->len);
-	value = PointerGetDatum(b);
-	tuplestore_putvalues(task->buffer, pgbg_buffer_desc, &value, &isnull);
-	pfree(b);
-	task->buffered++;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* Take the oldest buffered message; its data lives until the next call. */
-static bool
-launcher_buffer_next(PgbgTask *task, PgbgMessage *msg)
-{
-	bytea	   *b;
-	bool		isnull;
-
-	if (task->buffered == 0)
-		return false;
-	if (!tuplestore_gettupleslot(task->buffer, true, false, task->buffer_slot))
-		return false;
-	task->buffered--;
-	b = DatumGetByteaPP(slot_getattr(task->buffer_slot, 1, &isnull));
-	msg->type = VARDATA_ANY(b)[0];
-	msg->data = VARDATA_ANY(b) + 1;
-	msg->len = VARSIZE_ANY_EXHDR(b) - 1;
-	return true;
-}
-
-/*
- * A worker terminated (by cancel or pg_terminate_backend) after its SQL
- * committed, but before it could say so, has still finished its work: treat
- * that as the normal end of the stream, not as a failure.
- */
-static bool
-launcher_late_termination(PgbgTask *task, PgbgMessage *msg)
-{
-	ErrorData	edata;
-	bool		committed;
-
-	SpinLockAcquire(&task->fixed->mutex);
-	committed = task->fixed->committed;
-	SpinLockRelease(&task->fixed->mutex);
-	if (!committed ||
-		!pgbg_parse_errornotice(msg->data, msg->len, &edata) ||
-		edata.sqlerrcode != ERRCODE_ADMIN_SHUTDOWN)
-		return false;
-
-	task->stream_ended = true;
-	task->saw_end = true;
-	return true;
-}
-
-/* Remember the worker's error message for pg_background_list_v2(). */
-static void
-launcher_note_error(PgbgTask *task, PgbgMessage *msg)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
-	ErrorData	edata;
-	const char *text = "malformed error message from worker";
-	size_t		len;
-
-	if (pgbg_parse_errornotice(msg->data, msg->len, &edata))
-		text = edata.message;
-	len = strlen(text);
-	if (task->last_error)
-		pfree(task->last_error);
-	if (len <= PGBG_LAST_ERROR_LEN)
-		task->last_error = pstrdup(text);
-	else
-	{
-		int			keep = pg_mbcliplen(text, len, PGBG_LAST_ERROR_LEN - 3);
-
-		task->last_error = psprintf("%.*s...", keep, text);
-	}
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* Parse the row description once, when it arrives. */
-static void
-launcher_note_rowdesc(PgbgTask *task, PgbgMessage *msg)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
-	char	   *why = NULL;
-	bool		ok;
-
-	ok = pgbg_parse_rowdesc(msg->data, msg->len, &task->rowdesc, &why);
-	MemoryContextSwitchTo(oldcxt);
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("invalid row description from pg_background worker with PID %d",
-						task->pid),
-				 errdetail_internal("%s", why)));
-	task->has_rowdesc = true;
-}
-
-/* Pass a worker's notice or warning on to our client. */
-static void
-launcher_emit_notice(PgbgTask *task, PgbgMessage *msg)
-{
-	ErrorData	edata;
-
-	if (!pgbg_parse_errornotice(msg->data, msg->len, &edata))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed notice from pg_background worker with PID %d",
-						task->pid)));
-	if (edata.elevel >= ERROR)
-		edata.elevel = WARNING;
-	edata.cursorpos = 0;
-	ThrowErrorData(&edata);
-}
-
-/* ------------------------------------------------------------------------
- * Results
- * ------------------------------------------------------------------------
- */
-
-
-/*
- * Buffer messages until we know what the result looks like: a row
- * description, an error, or the end of the stream (command tags only).
- * Nothing is consumed, so a wrong column definition list can be corrected
- * and the read repeated.
- */
-static void
-launcher_fill_until_rowdesc(PgbgTask *task)
-{
-	while (!task->has_rowdesc && !task->has_error && !task->stream_ended)
-		(void) launcher_pump(task, false);
-}
-
-/*
- * pg_background_result and pg_background_result_v2: return everything the
- * worker sent, then forget the task.
- */
-void
-pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
-{
-	PgbgResultState state;
-	PgbgMessage msg;
-	int			natts;
-
-	if (task->results_disabled)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_background worker with PID %d has no results to read",
-						task->pid),
-				 errdetail("It was started with pg_background_submit_v2(), which discards results."),
-				 errhint("Use pg_background_wait_v2() to wait for it, or pg_background_launch_v2() to read results.")));
-	if (task->consumed)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("results of pg_background worker with PID %d were already read",
-						task->pid),
-				 errhint("Detach the handle with pg_background_detach_v2().")));
-
-	MemSet(&state, 0, sizeof(state));
-	state.task = task;
-	(void) launcher_materialize(fcinfo, &state.tupdesc, &state.tupstore);
-
-	launcher_fill_until_rowdesc(task);
-
-	/*
-	 * A worker that has already failed (a cancelled one, typically) reports
-	 * its error whatever the column definition list says: the error is its
-	 * result.  Draining a stopped worker's queue is bounded by its size.
-	 */
-	if (task->has_rowdesc && !task->has_error)
-		(void) launcher_task_finished(task);
-	if (task->has_error)
-		state.skip_rows = true;
-	else if (task->has_rowdesc)
-		pgbg_check_rowtype(&task->rowdesc, state.tupdesc);
-	else if (!task->has_error)
-	{
-		if (!task->saw_end)
-			launcher_raise_lost(task);
-		state.tags_only = true;
-		pgbg_check_tag_rowtype(state.tupdesc);
-	}
-
-	/* the column definition list fits: from here on we consume */
-	task->consumed = true;
-	natts = state.tupdesc->natts;
-	state.values = palloc(sizeof(Datum) * Max(natts, 1));
-	state.nulls = palloc(sizeof(bool) * Max(natts, 1));
-	if (task->has_rowdesc && !state.skip_rows)
-	{
-		state.finfo = palloc0(sizeof(FmgrInfo) * Max(natts, 1));
-		state.typioparams = palloc0(sizeof(Oid) * Max(natts, 1));
-		pgbg_prepare_decoders(&task->rowdesc, state.tupdesc, state.finfo,
-							  state.typioparams);
-	}
-
-	while (launcher_buffer_next(task, &msg))
-		launcher_consume(&state, &msg);
-	while (launcher_receive(task, false, &msg))
-	{
-		if (msg.type == 'N')
-			launcher_emit_notice(task, &msg);
-		else
-			launcher_consume(&state, &msg);
-	}
-	if (!task->saw_end)
-		launcher_raise_lost(task);
-
-	launcher_release(task);
-}
-
-/* Handle one message of a result being read. */
-static void
-launcher_consume(PgbgResultState *state, PgbgMessage *msg)
-{
-	PgbgTask   *task = state->task;
-
-	CHECK_FOR_INTERRUPTS();
-	if (state->skip_rows && msg->type != 'E')
-		return;
-	switch (msg->type)
-	{
-		case 'D':
-			if (state->tags_only || state->finfo == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROTOCOL_VIOLATION),
-						 errmsg("unexpected data row from pg_background worker with PID %d",
-								task->pid)));
-			pgbg_decode_datarow(msg->data, msg->len, &task->rowdesc,
-								state->tupdesc, state->finfo,
-								state->typioparams, state->values,
-								state->nulls);
-			tuplestore_putvalues(state->tupstore, state->tupdesc,
-								 state->values, state->nulls);
-			break;
-		case 'C':
-			if (state->tags_only)
-			{
-				const char *tag;
-
-				if (!pgbg_parse_command_tag(msg->data, msg->len, &tag))
-					ereport(ERROR,
-							(errcode(ERRCODE_PROTOCOL_VIOLATION),
-							 errmsg("malformed command tag from pg_background worker with PID %d",
-									task->pid)));
-				state->values[0] = CStringGetTextDatum(tag);
-				state->nulls[0] = false;
-				tuplestore_putvalues(state->tupstore, state->tupdesc,
-									 state->values, state->nulls);
-			}
-			break;
-		case 'E':
-			if (!launcher_late_termination(task, msg))
-				launcher_raise_worker_error(task, msg);
-			break;
-		case 'T':				/* parsed when it arrived */
-		case 'Z':
-		case 'A':
-		case 'S':
-			break;
-		case 'N':
-			launcher_emit_notice(task, msg);
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("unknown message type %d from pg_background worker with PID %d",
-							(int) (unsigned char) msg->type, task->pid)));
-	}
-}
-
-/*
- * The worker's error is its result: rethrow it here with its SQLSTATE,
- * message, detail, hint and context (which names the worker), and forget
- * the task.  Its cursor position points into the worker's SQL, not the
- * caller's query, so it is dropped.  A FATAL in the worker is an ERROR
- * here: it must not end the caller's session.
- */
-static void
-launcher_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
-{
-	ErrorData	edata;
-	bool		canceled = task->cancel_requested;
-	int			pid = task->pid;
-
-	if (!pgbg_parse_errornotice(msg->data, msg->len, &edata))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed error message from pg_background worker with PID %d",
-						pid)));
-
-	/* edata lives in the current context, not the task's */
-	launcher_release(task);
-
-	if (canceled && (edata.sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-					 edata.sqlerrcode == ERRCODE_QUERY_CANCELED))
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was canceled", pid),
-				 errdetail("Its transaction did not commit.")));
-
-	if (edata.elevel != ERROR)
-		edata.elevel = ERROR;
-	edata.cursorpos = 0;
-	ThrowErrorData(&edata);
-}
-
-/* The worker went away without saying it finished or failed. */
-static void
-launcher_raise_lost(PgbgTask *task)
-{
-	int			pid = task->pid;
-	bool		canceled = task->cancel_requested;
-
-	launcher_release(task);
-	if (canceled)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was canceled", pid)));
-	ereport(ERROR,
-			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("lost connection to pg_background worker with PID %d", pid),
-			 errhint("More details may be available in the server log.")));
+	pgbg_release_task(task);
 }
 
 /*
  * Set up a materialize-mode set-returning function with the caller's
  * column definition list as the row type.
  */
-static ReturnSetInfo *
-launcher_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
+ReturnSetInfo *
+pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
 					 Tuplestorestate **tupstore)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -907,8 +438,8 @@ launcher_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
  */
 
 /* Has the task ended?  Drains what is left when it has. */
-static bool
-launcher_task_finished(PgbgTask *task)
+bool
+pgbg_task_finished(PgbgTask *task)
 {
 	pid_t		pid;
 	BgwHandleStatus status;
@@ -918,7 +449,7 @@ launcher_task_finished(PgbgTask *task)
 	status = GetBackgroundWorkerPid(task->handle, &pid);
 	if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
 	{
-		while (launcher_pump(task, true))
+		while (pgbg_pump(task, true))
 			;
 		return true;
 	}
@@ -943,9 +474,9 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 		long		remaining = -1;
 		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 
-		while (launcher_pump(task, true))
+		while (pgbg_pump(task, true))
 			;
-		if (launcher_task_finished(task))
+		if (pgbg_task_finished(task))
 			return true;
 
 		if (timeout_ms >= 0)
@@ -983,7 +514,7 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 void
 pgbg_cancel(PgbgTask *task, int grace_ms)
 {
-	if (launcher_task_finished(task))
+	if (pgbg_task_finished(task))
 		return;
 
 	task->cancel_requested = true;
@@ -1045,7 +576,7 @@ pgbg_list(FunctionCallInfo fcinfo)
 	ListCell   *lc;
 	int			i;
 
-	(void) launcher_materialize(fcinfo, &tupdesc, &tupstore);
+	(void) pgbg_materialize(fcinfo, &tupdesc, &tupstore);
 	if (tupdesc->natts != (int) lengthof(pgbg_list_types))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -1070,7 +601,7 @@ pgbg_list(FunctionCallInfo fcinfo)
 			continue;
 
 		/* pick up errors and state changes without blocking */
-		while (launcher_pump(task, true))
+		while (pgbg_pump(task, true))
 			;
 
 		MemSet(nulls, 0, sizeof(nulls));

@@ -153,11 +153,19 @@ extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
 /* launcher.c */
 extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled);
 extern PgbgTask *pgbg_find_task(int pid, bool check_cookie, uint64 cookie);
-extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
 extern void pgbg_detach(PgbgTask *task);
 extern void pgbg_cancel(PgbgTask *task, int grace_ms);
 extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
+extern void pgbg_release_task(PgbgTask *task);
+extern bool pgbg_task_finished(PgbgTask *task);
+extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
+									   TupleDesc *tupdesc,
+									   Tuplestorestate **tupstore);
+
+/* results.c */
+extern bool pgbg_pump(PgbgTask *task, bool nowait);
+extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
 
 /* worker.c */
 extern void pgbg_worker_run(dsm_handle handle);
