@@ -112,9 +112,13 @@ cleanup() {
     if [ -n "$SCRATCH" ] && [ -d "$SCRATCH" ]; then
         # Stop every server whose data dir lives in the scratch dir: ours, and any a TAP
         # test left behind (a test killed by its timeout never runs its END block).
-        local pidfile datadir
+        local pidfile datadir pid
         while IFS= read -r pidfile; do
             datadir=$(dirname "$pidfile")
+            pid=$(head -n 1 "$pidfile" 2>/dev/null)
+            # only a live postmaster of that very data dir (never a reused pid)
+            [[ "$pid" =~ ^[0-9]+$ ]] || continue
+            tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" || continue
             pgbg_as_pg "$PGBIN/pg_ctl" -D "$datadir" stop -m immediate -w -t 60 >/dev/null 2>&1 || true
         done < <(find "$SCRATCH" -name postmaster.pid -type f 2>/dev/null)
         if [ "$KEEP" -eq 1 ]; then
