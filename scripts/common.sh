@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Helpers shared by scripts/run-tests.sh and scripts/quickstart.sh.
 # Sourced, never run. Targets Debian 12 with PostgreSQL 15 from the Debian archive.
 
@@ -8,7 +8,7 @@ PG_CONFIG=${PGBIN}/pg_config
 PGXS_DIR=/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs
 
 # Debian packages the build and the three test suites need.
-PGBG_PACKAGES=(postgresql-${PG_MAJOR} postgresql-server-dev-${PG_MAJOR} libkrb5-dev
+PGBG_PACKAGES=("postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" libkrb5-dev
                libipc-run-perl perl make gcc)
 
 pgbg_log()  { printf '%s\n' "==> $*"; }

@@ -342,7 +342,7 @@ if want tap && [ -n "$TAP_ENABLED" ]; then
     echo
     tapfiles=${PROVE_TESTS:-$MK_PROVE_TESTS}
     if [ -z "$tapfiles" ]; then
-        tapfiles=$(cd "$SRC" && ls t/*.pl 2>/dev/null | sort | tr '\n' ' ')
+        tapfiles=$(cd "$SRC" && for f in t/*.pl; do [ -f "$f" ] && echo "$f"; done | sort | tr '\n' ' ')
     fi
     tapfiles=${tapfiles% }
     [ -n "$ONLY" ] && tapfiles=$(only_filter "$tapfiles")
