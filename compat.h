@@ -127,6 +127,16 @@ pgbg_end_command(PgbgQueryCompletion *qc, CommandDest dest)
 }
 
 /*
+ * PostgreSQL 15 (commit 88103567cb) renamed EmitWarningsOnPlaceholders() to
+ * MarkGUCPrefixReserved(), which also removes existing placeholders.
+ */
+#if PG_VERSION_NUM >= 150000
+#define pgbg_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define pgbg_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
  * Materialize-mode set-returning functions: InitMaterializedSRF() exists
  * from 15 on; earlier versions set up the tuplestore by hand, which is what
  * we do everywhere (pgbg_init_materialize in launcher.c), so nothing here.

@@ -40,6 +40,20 @@
 static List *pgbg_tasks = NIL;
 static MemoryContext pgbg_context = NULL;
 
+/* Tasks detached while their worker still runs: kept only to count them. */
+static List *pgbg_detached = NIL;
+
+/* This session's counters. */
+static struct
+{
+	int64		launched;
+	int64		completed;
+	int64		failed;
+	int64		canceled;
+	double		total_ms;		/* execution time of counted workers */
+	int64		timed;			/* how many workers total_ms covers */
+}			pgbg_counts;
+
 
 static void launcher_check_queue_size(int32 queue_size);
 static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
@@ -50,6 +64,11 @@ static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 static int	launcher_wait_for_start(BackgroundWorkerHandle *handle,
 									dsm_segment *seg, PgbgFixed *fixed);
 static void launcher_unpin_if_unused(PgbgFixed *fixed, dsm_segment *seg);
+static void launcher_free_task(PgbgTask *task);
+static void launcher_free_buffer(PgbgTask *task);
+static void launcher_reap_detached(void);
+static void launcher_refresh(void);
+static void launcher_check_max_workers(void);
 static PgbgState launcher_task_state(PgbgTask *task);
 
 /* ------------------------------------------------------------------------
@@ -76,6 +95,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 	int			pid;
 
 	launcher_check_queue_size(queue_size);
+	launcher_check_max_workers();
 
 	if (pgbg_context == NULL)
 		pgbg_context = AllocSetContextCreate(TopMemoryContext,
@@ -133,6 +153,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 	oldcxt = MemoryContextSwitchTo(pgbg_context);
 	pgbg_tasks = lcons(task, pgbg_tasks);
 	MemoryContextSwitchTo(oldcxt);
+	pgbg_counts.launched++;
 	pfree(sqlstr);
 	return task;
 }
@@ -188,8 +209,10 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
 	fixed->launcher_pid = MyProcPid;
 	fixed->results_disabled = results_disabled;
+	fixed->timeout_ms = pgbg_worker_timeout;
 	SpinLockInit(&fixed->mutex);
 	pg_atomic_init_u32(&fixed->cancel_requested, 0);
+	pg_atomic_init_u32(&fixed->timed_out, 0);
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
 
 	sqlp = shm_toc_allocate(toc, sql_len);
@@ -362,41 +385,201 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 }
 
 /*
- * Forget a task: detach from its segment (the worker, if still running,
- * carries on and its output goes nowhere) and free its memory.
+ * Free a task: drop the segment pin if its worker never attached, detach
+ * from the segment and free its memory.
  *
  * The BackgroundWorkerHandle was allocated by RegisterDynamicBackgroundWorker
  * and its layout is private to PostgreSQL's bgworker.c; we never pfree it
  * ourselves.  We allocated it into the task's context, so it goes away
  * with the task and not a moment earlier.
  */
-void
-pgbg_release_task(PgbgTask *task)
+static void
+launcher_free_task(PgbgTask *task)
 {
-	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
-
 	if (task->seg != NULL)
 	{
 		pid_t		pid;
 
-		/* a worker that never attached must not leave the segment pinned */
 		if (GetBackgroundWorkerPid(task->handle, &pid) == BGWH_STOPPED)
 			launcher_unpin_if_unused(task->fixed, task->seg);
 		dsm_detach(task->seg);
 		task->seg = NULL;
 	}
+	launcher_free_buffer(task);
+	MemoryContextDelete(task->cxt);
+}
+
+static void
+launcher_free_buffer(PgbgTask *task)
+{
 	if (task->buffer != NULL)
 	{
 		ExecClearTuple(task->buffer_slot);
 		tuplestore_end(task->buffer);	/* closes its temporary file */
+		task->buffer = NULL;
+		task->buffered = 0;
 	}
-	MemoryContextDelete(task->cxt);
+}
+
+/*
+ * Forget a task.  If its worker still runs, stop reading its queue (the
+ * worker carries on, its output goes nowhere) but keep the segment mapped
+ * until the worker exits, only to count how it ended.
+ */
+void
+pgbg_release_task(PgbgTask *task)
+{
+	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
+
+	if (!task->accounted && !pgbg_task_finished(task))
+	{
+		MemoryContext oldcxt;
+
+		shm_mq_detach(task->mqh);
+		task->mqh = NULL;
+		launcher_free_buffer(task);
+		oldcxt = MemoryContextSwitchTo(pgbg_context);
+		pgbg_detached = lappend(pgbg_detached, task);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	pgbg_account(task);
+	launcher_free_task(task);
 }
 
 void
 pgbg_detach(PgbgTask *task)
 {
 	pgbg_release_task(task);
+}
+
+/* Count and free detached tasks whose worker has exited. */
+static void
+launcher_reap_detached(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pgbg_detached)
+	{
+		PgbgTask   *task = lfirst(lc);
+		pid_t		pid;
+
+		if (GetBackgroundWorkerPid(task->handle, &pid) == BGWH_STARTED)
+			continue;
+		pgbg_detached = foreach_delete_current(pgbg_detached, lc);
+		pgbg_account(task);
+		launcher_free_task(task);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Statistics
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Count a task's outcome, once, as soon as this session learns of it.  A
+ * worker that committed completed, even if it was terminated afterwards; a
+ * worker stopped by pg_background.worker_timeout failed; one stopped by
+ * cancel was canceled.
+ */
+void
+pgbg_account(PgbgTask *task)
+{
+	bool		committed;
+	TimestampTz started;
+	TimestampTz finished;
+
+	if (task->accounted)
+		return;
+	task->accounted = true;
+
+	SpinLockAcquire(&task->fixed->mutex);
+	committed = task->fixed->committed;
+	started = task->fixed->started_at;
+	finished = task->fixed->finished_at;
+	SpinLockRelease(&task->fixed->mutex);
+
+	if (task->saw_end || committed)
+		pgbg_counts.completed++;
+	else if (pg_atomic_read_u32(&task->fixed->timed_out) != 0)
+		pgbg_counts.failed++;
+	else if (task->cancel_requested)
+		pgbg_counts.canceled++;
+	else
+		pgbg_counts.failed++;
+
+	if (started == 0)
+		started = task->launched_at;
+	if (finished == 0)
+		finished = GetCurrentTimestamp();
+	pgbg_counts.total_ms += (double) (finished - started) / 1000.0;
+	pgbg_counts.timed++;
+}
+
+/* Bring every task's state up to date, without blocking. */
+static void
+launcher_refresh(void)
+{
+	ListCell   *lc;
+
+	launcher_reap_detached();
+	foreach(lc, pgbg_tasks)
+	{
+		PgbgTask   *task = lfirst(lc);
+
+		if (!task->accounted && pgbg_task_finished(task))
+			pgbg_account(task);
+	}
+}
+
+void
+pgbg_get_stats(PgbgStats *stats)
+{
+	launcher_refresh();
+	stats->launched = pgbg_counts.launched;
+	stats->completed = pgbg_counts.completed;
+	stats->failed = pgbg_counts.failed;
+	stats->canceled = pgbg_counts.canceled;
+	stats->active = (int32) (pgbg_counts.launched - pgbg_counts.completed -
+							 pgbg_counts.failed - pgbg_counts.canceled);
+	stats->have_avg = pgbg_counts.timed > 0;
+	stats->avg_execution_ms = stats->have_avg ?
+		pgbg_counts.total_ms / pgbg_counts.timed : 0.0;
+}
+
+/*
+ * pg_background.max_workers limits the workers this session has running
+ * at once, detached ones included.
+ */
+static void
+launcher_check_max_workers(void)
+{
+	PgbgStats	stats;
+
+	pgbg_get_stats(&stats);
+	if (stats.active >= pgbg_max_workers)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("this session already has %d running pg_background workers",
+						stats.active),
+				 errdetail("pg_background.max_workers is %d.", pgbg_max_workers),
+				 errhint("Wait for a worker to finish, or raise pg_background.max_workers.")));
+}
+
+/* The last progress a task's worker reported; false if none yet. */
+bool
+pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg)
+{
+	bool		has;
+
+	SpinLockAcquire(&task->fixed->mutex);
+	has = task->fixed->has_progress;
+	*pct = task->fixed->progress_pct;
+	*msg = has && task->fixed->progress_msg[0] != '\0' ?
+		pstrdup(task->fixed->progress_msg) : NULL;
+	SpinLockRelease(&task->fixed->mutex);
+	return has;
 }
 
 /*
@@ -577,6 +760,7 @@ pgbg_list(FunctionCallInfo fcinfo)
 	int			i;
 
 	(void) pgbg_materialize(fcinfo, &tupdesc, &tupstore);
+	launcher_refresh();
 	if (tupdesc->natts != (int) lengthof(pgbg_list_types))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

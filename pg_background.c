@@ -16,10 +16,19 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "pg_background.h"
+#include "compat.h"
 
 PG_MODULE_MAGIC;
+
+/* GUCs (1.8) */
+int			pgbg_max_workers = 16;
+int			pgbg_default_queue_size = PGBG_DEFAULT_QUEUE_SIZE;
+int			pgbg_worker_timeout = 0;
+
+void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(pg_background_launch);
 PG_FUNCTION_INFO_V1(pg_background_result);
@@ -33,8 +42,41 @@ PG_FUNCTION_INFO_V1(pg_background_cancel_v2_grace);
 PG_FUNCTION_INFO_V1(pg_background_wait_v2);
 PG_FUNCTION_INFO_V1(pg_background_wait_v2_timeout);
 PG_FUNCTION_INFO_V1(pg_background_list_v2);
+PG_FUNCTION_INFO_V1(pg_background_launch_1_8);
+PG_FUNCTION_INFO_V1(pg_background_launch_v2_1_8);
+PG_FUNCTION_INFO_V1(pg_background_submit_v2_1_8);
+PG_FUNCTION_INFO_V1(pg_background_stats_v2);
+PG_FUNCTION_INFO_V1(pg_background_progress);
+PG_FUNCTION_INFO_V1(pg_background_get_progress_v2);
 PG_FUNCTION_INFO_V1(pg_background_status_v2);
 PG_FUNCTION_INFO_V1(pg_background_cancel);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("pg_background.max_workers",
+							"Maximum number of pg_background workers one session may have running.",
+							"Detached workers count until they exit.",
+							&pgbg_max_workers,
+							16, 1, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.default_queue_size",
+							"Queue size used when a launch passes a queue_size of 0 or less.",
+							NULL,
+							&pgbg_default_queue_size,
+							PGBG_DEFAULT_QUEUE_SIZE, 1024, (int) PGBG_MAX_QUEUE_SIZE,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.worker_timeout",
+							"Stops a pg_background worker that runs longer than this.",
+							"Zero means no limit.  The value in force at launch applies.",
+							&pgbg_worker_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	pgbg_reserve_guc_prefix("pg_background");
+}
 
 /* Background worker entry point, named in launcher.c's registration. */
 void
@@ -176,6 +218,113 @@ pg_background_list_v2(PG_FUNCTION_ARGS)
 {
 	pgbg_list(fcinfo);
 	return (Datum) 0;
+}
+
+/* ---- 1.8 ---- */
+
+/*
+ * From 1.8 on, a queue_size of 0 or less means pg_background.default_queue_size;
+ * the 1.6 entry points keep refusing it.
+ */
+static int32
+queue_size_1_8(int32 queue_size)
+{
+	return queue_size <= 0 ? pgbg_default_queue_size : queue_size;
+}
+
+Datum
+pg_background_launch_1_8(PG_FUNCTION_ARGS)
+{
+	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
+								   queue_size_1_8(PG_GETARG_INT32(1)), false);
+
+	PG_RETURN_INT32(task->pid);
+}
+
+Datum
+pg_background_launch_v2_1_8(PG_FUNCTION_ARGS)
+{
+	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
+								   queue_size_1_8(PG_GETARG_INT32(1)), false);
+
+	return make_handle(fcinfo, task);
+}
+
+Datum
+pg_background_submit_v2_1_8(PG_FUNCTION_ARGS)
+{
+	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
+								   queue_size_1_8(PG_GETARG_INT32(1)), true);
+
+	return make_handle(fcinfo, task);
+}
+
+static TupleDesc
+result_tupdesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a composite type called in context that cannot accept it")));
+	return BlessTupleDesc(tupdesc);
+}
+
+Datum
+pg_background_stats_v2(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc = result_tupdesc(fcinfo);
+	PgbgStats	stats;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	pgbg_get_stats(&stats);
+	values[0] = Int64GetDatum(stats.launched);
+	values[1] = Int64GetDatum(stats.completed);
+	values[2] = Int64GetDatum(stats.failed);
+	values[3] = Int64GetDatum(stats.canceled);
+	values[4] = Int32GetDatum(stats.active);
+	values[5] = Float8GetDatum(stats.avg_execution_ms);
+	nulls[5] = !stats.have_avg;
+	values[6] = Int32GetDatum(pgbg_max_workers);
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/* Not STRICT: msg may be NULL; pct may not. */
+Datum
+pg_background_progress(PG_FUNCTION_ARGS)
+{
+	char	   *msg = NULL;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("progress percentage must not be null")));
+	if (!PG_ARGISNULL(1))
+		msg = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	pgbg_worker_report_progress(PG_GETARG_INT32(0), msg);
+	PG_RETURN_VOID();
+}
+
+Datum
+pg_background_get_progress_v2(PG_FUNCTION_ARGS)
+{
+	PgbgTask   *task = PG_GETARG_TASK_V2();
+	TupleDesc	tupdesc = result_tupdesc(fcinfo);
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int32		pct;
+	char	   *msg;
+
+	if (!pgbg_get_progress(task, &pct, &msg))
+		PG_RETURN_NULL();
+	values[0] = Int32GetDatum(pct);
+	if (msg != NULL)
+		values[1] = CStringGetTextDatum(msg);
+	else
+		nulls[1] = true;
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /*

@@ -38,6 +38,7 @@
 #define PGBG_MAX_GRACE_MS			3600000
 #define PGBG_SQL_PREVIEW_LEN		120
 #define PGBG_LAST_ERROR_LEN			512
+#define PGBG_PROGRESS_MSG_LEN		256
 
 #define PGBG_BGW_TYPE				"pg_background"
 
@@ -69,9 +70,19 @@ typedef struct PgbgFixed
 	bool		segment_pinned;
 	pid_t		worker_pid;		/* set by the worker once attached */
 	bool		committed;		/* the worker's SQL has committed */
+	TimestampTz started_at;		/* worker began running the SQL */
+	TimestampTz finished_at;	/* worker is done, either way */
+	bool		has_progress;	/* pg_background_progress() was called */
+	int32		progress_pct;
+	char		progress_msg[PGBG_PROGRESS_MSG_LEN];
+
+	/* pg_background.worker_timeout of the caller at launch; 0 = none */
+	int			timeout_ms;
 
 	/* set by cancel; the worker checks it between statements */
 	pg_atomic_uint32 cancel_requested;
+	/* set by the worker when worker_timeout stopped it */
+	pg_atomic_uint32 timed_out;
 } PgbgFixed;
 
 /* A message from the worker, as the launcher sees it. */
@@ -145,10 +156,26 @@ typedef struct PgbgTask
 	bool		saw_end;		/* 'Z' seen: the worker finished its SQL */
 	bool		consumed;		/* a result read has begun */
 	bool		cancel_requested;
+	bool		accounted;		/* counted in this session's statistics */
 } PgbgTask;
+
+/* This session's counters, for pg_background_stats_v2(). */
+typedef struct PgbgStats
+{
+	int64		launched;
+	int64		completed;
+	int64		failed;
+	int64		canceled;
+	int32		active;
+	double		avg_execution_ms;	/* NaN-free: 0 when nothing finished */
+	bool		have_avg;
+} PgbgStats;
 
 /* pg_background.c */
 extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
+extern int	pgbg_max_workers;
+extern int	pgbg_default_queue_size;
+extern int	pgbg_worker_timeout;
 
 /* launcher.c */
 extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled);
@@ -158,6 +185,9 @@ extern void pgbg_cancel(PgbgTask *task, int grace_ms);
 extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
 extern void pgbg_release_task(PgbgTask *task);
+extern void pgbg_account(PgbgTask *task);
+extern void pgbg_get_stats(PgbgStats *stats);
+extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);
 extern bool pgbg_task_finished(PgbgTask *task);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
@@ -169,6 +199,7 @@ extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
 
 /* worker.c */
 extern void pgbg_worker_run(dsm_handle handle);
+extern void pgbg_worker_report_progress(int32 pct, const char *msg);
 
 /* transport.c */
 extern bool pgbg_parse_rowdesc(const char *data, int len, PgbgRowDesc *desc,

@@ -56,6 +56,7 @@ static void results_fill_until_rowdesc(PgbgTask *task);
 static void results_consume(PgbgResultState *state, PgbgMessage *msg);
 static void results_raise_worker_error(PgbgTask *task, PgbgMessage *msg);
 static void results_raise_lost(PgbgTask *task);
+static void results_raise_stopped(PgbgTask *task);
 
 /* ------------------------------------------------------------------------
  * Reading the worker's messages
@@ -450,24 +451,21 @@ static void
 results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 {
 	ErrorData	edata;
-	bool		canceled = task->cancel_requested;
-	int			pid = task->pid;
 
 	if (!pgbg_parse_errornotice(msg->data, msg->len, &edata))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("malformed error message from pg_background worker with PID %d",
-						pid)));
+						task->pid)));
+
+	/* a cancel or timeout shows as the worker's FATAL; say what happened */
+	if (edata.sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		edata.sqlerrcode == ERRCODE_QUERY_CANCELED)
+		results_raise_stopped(task);
 
 	/* edata lives in the current context, not the task's */
+	pgbg_account(task);
 	pgbg_release_task(task);
-
-	if (canceled && (edata.sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-					 edata.sqlerrcode == ERRCODE_QUERY_CANCELED))
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was canceled", pid),
-				 errdetail("Its transaction did not commit.")));
 
 	if (edata.elevel != ERROR)
 		edata.elevel = ERROR;
@@ -475,18 +473,44 @@ results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 	ThrowErrorData(&edata);
 }
 
+/*
+ * If we stopped the worker (cancel, or pg_background.worker_timeout), raise
+ * that, with SQLSTATE 57014, and forget the task.
+ */
+static void
+results_raise_stopped(PgbgTask *task)
+{
+	int			pid = task->pid;
+	bool		timed_out = pg_atomic_read_u32(&task->fixed->timed_out) != 0;
+	int			timeout_ms = task->fixed->timeout_ms;
+
+	if (!timed_out && !task->cancel_requested)
+		return;
+
+	pgbg_account(task);
+	pgbg_release_task(task);
+	if (timed_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
+						pid),
+				 errdetail("It ran longer than %d ms; its transaction did not commit.",
+						   timeout_ms)));
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("pg_background worker with PID %d was canceled", pid),
+			 errdetail("Its transaction did not commit.")));
+}
+
 /* The worker went away without saying it finished or failed. */
 static void
 results_raise_lost(PgbgTask *task)
 {
 	int			pid = task->pid;
-	bool		canceled = task->cancel_requested;
 
+	results_raise_stopped(task);
+	pgbg_account(task);
 	pgbg_release_task(task);
-	if (canceled)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was canceled", pid)));
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("lost connection to pg_background worker with PID %d", pid),

@@ -58,6 +58,9 @@ static void worker_refuse_statement(Node *stmt);
 static void worker_set_formats(Portal portal);
 static void worker_check_cancel(void);
 static void worker_error_context(void *arg);
+static void worker_start_timeout(void);
+static void worker_timeout_handler(void);
+static void worker_stamp_finish(int code, Datum arg);
 
 /*
  * Entry point, called from pg_background_worker_main.
@@ -90,6 +93,7 @@ pgbg_worker_run(dsm_handle handle)
 	error_context_stack = &errcallback;
 
 	worker_become_caller(gucstate);
+	worker_start_timeout();
 
 	pgstat_report_appname(PGBG_BGW_TYPE);
 	pgstat_report_activity(STATE_RUNNING, sql);
@@ -140,6 +144,7 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 				 errmsg("bad magic number in pg_background dynamic shared memory segment")));
 
 	worker_fixed = shm_toc_lookup(toc, PGBG_KEY_FIXED, false);
+	before_shmem_exit(worker_stamp_finish, (Datum) 0);
 	*sql = shm_toc_lookup(toc, PGBG_KEY_SQL, false);
 	*gucstate = shm_toc_lookup(toc, PGBG_KEY_GUC, false);
 	mq = shm_toc_lookup(toc, PGBG_KEY_QUEUE, false);
@@ -209,6 +214,10 @@ worker_execute(const char *sql)
 	MemoryContext oldcontext;
 	List	   *parsetrees;
 	ListCell   *lc;
+
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->started_at = GetCurrentTimestamp();
+	SpinLockRelease(&worker_fixed->mutex);
 
 	StartTransactionCommand();
 
@@ -399,4 +408,69 @@ static void
 worker_error_context(void *arg)
 {
 	errcontext("pg_background worker with PID %d", MyProcPid);
+}
+
+/*
+ * pg_background.worker_timeout, as the caller had it at launch, limits the
+ * whole run.  When it fires the worker dies as if terminated (a FATAL that
+ * no exception block in the user's SQL can catch); the flag tells the
+ * launcher why.
+ */
+static void
+worker_start_timeout(void)
+{
+	TimeoutId	id;
+
+	if (worker_fixed->timeout_ms <= 0)
+		return;
+	id = RegisterTimeout(USER_TIMEOUT, worker_timeout_handler);
+	enable_timeout_after(id, worker_fixed->timeout_ms);
+}
+
+static void
+worker_timeout_handler(void)
+{
+	pg_atomic_write_u32(&worker_fixed->timed_out, 1);
+	ProcDiePending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+/* Record when we finished, however we finish (the segment is still mapped). */
+static void
+worker_stamp_finish(int code, Datum arg)
+{
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->finished_at = GetCurrentTimestamp();
+	SpinLockRelease(&worker_fixed->mutex);
+}
+
+/*
+ * pg_background_progress(): called by the SQL a worker runs, to tell its
+ * launcher how far it got.
+ */
+void
+pgbg_worker_report_progress(int32 pct, const char *msg)
+{
+	int			len = 0;
+
+	if (worker_fixed == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_background_progress() can only be called by SQL running in a pg_background worker")));
+	if (pct < 0 || pct > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("progress percentage %d is out of range", pct),
+				 errdetail("It must be between 0 and 100.")));
+	if (msg != NULL)
+		len = pg_mbcliplen(msg, strlen(msg), PGBG_PROGRESS_MSG_LEN - 1);
+
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->has_progress = true;
+	worker_fixed->progress_pct = pct;
+	if (msg != NULL)
+		memcpy(worker_fixed->progress_msg, msg, len);
+	worker_fixed->progress_msg[len] = '\0';
+	SpinLockRelease(&worker_fixed->mutex);
 }
