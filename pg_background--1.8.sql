@@ -1,0 +1,407 @@
+/* pg_background--1.8.sql: base script of version 1.8 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pg_background" to load this file. \quit
+
+-- v1 API: a worker is addressed by its pid.
+
+CREATE FUNCTION pg_background_launch(sql pg_catalog.text,
+                                     queue_size pg_catalog.int4 DEFAULT 65536)
+    RETURNS pg_catalog.int4 STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_launch_1_8' LANGUAGE C;
+
+CREATE FUNCTION pg_background_result(pid pg_catalog.int4)
+    RETURNS SETOF pg_catalog.record STRICT
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE FUNCTION pg_background_detach(pid pg_catalog.int4)
+    RETURNS pg_catalog.void STRICT
+    AS 'MODULE_PATHNAME' LANGUAGE C;
+
+-- v2 API: a worker is addressed by a handle (pid + cookie).
+
+-- A v2 handle: the worker's pid plus a cookie that defends against pid reuse.
+CREATE TYPE pg_background_handle AS (
+    pid    pg_catalog.int4,
+    cookie pg_catalog.int8
+);
+
+CREATE FUNCTION pg_background_launch_v2(sql pg_catalog.text,
+                                        queue_size pg_catalog.int4 DEFAULT 65536)
+    RETURNS pg_background_handle STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_launch_v2_1_8' LANGUAGE C;
+
+CREATE FUNCTION pg_background_result_v2(pid pg_catalog.int4,
+                                        cookie pg_catalog.int8)
+    RETURNS SETOF pg_catalog.record STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_result_v2' LANGUAGE C;
+
+CREATE FUNCTION pg_background_detach_v2(pid pg_catalog.int4,
+                                        cookie pg_catalog.int8)
+    RETURNS pg_catalog.void STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_detach_v2' LANGUAGE C;
+
+-- Fire-and-forget: the worker sends no rows, so it can never block on output.
+CREATE FUNCTION pg_background_submit_v2(sql pg_catalog.text,
+                                        queue_size pg_catalog.int4 DEFAULT 65536)
+    RETURNS pg_background_handle STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_submit_v2_1_8' LANGUAGE C;
+
+CREATE FUNCTION pg_background_cancel_v2(pid pg_catalog.int4,
+                                        cookie pg_catalog.int8)
+    RETURNS pg_catalog.void STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_cancel_v2' LANGUAGE C;
+
+CREATE FUNCTION pg_background_cancel_v2_grace(pid pg_catalog.int4,
+                                              cookie pg_catalog.int8,
+                                              grace_ms pg_catalog.int4)
+    RETURNS pg_catalog.void STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_cancel_v2_grace' LANGUAGE C;
+
+CREATE FUNCTION pg_background_wait_v2(pid pg_catalog.int4,
+                                      cookie pg_catalog.int8)
+    RETURNS pg_catalog.void STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_wait_v2' LANGUAGE C;
+
+CREATE FUNCTION pg_background_wait_v2_timeout(pid pg_catalog.int4,
+                                              cookie pg_catalog.int8,
+                                              timeout_ms pg_catalog.int4)
+    RETURNS pg_catalog.bool STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_wait_v2_timeout' LANGUAGE C;
+
+-- Not STRICT. Call with the column list
+--   (pid int4, cookie int8, launched_at timestamptz, user_id oid,
+--    queue_size int4, state text, sql_preview text, last_error text,
+--    consumed bool)
+CREATE FUNCTION pg_background_list_v2()
+    RETURNS SETOF pg_catalog.record
+    AS 'MODULE_PATHNAME', 'pg_background_list_v2' LANGUAGE C;
+
+-- Everything below this line is identical in pg_background--1.8.sql and
+-- pg_background--1.7--1.8.sql.
+
+-- 1.8: this session's counters.
+CREATE TYPE pg_background_stats AS (
+    workers_launched  pg_catalog.int8,
+    workers_completed pg_catalog.int8,
+    workers_failed    pg_catalog.int8,
+    workers_canceled  pg_catalog.int8,
+    workers_active    pg_catalog.int4,
+    avg_execution_ms  pg_catalog.float8,
+    max_workers       pg_catalog.int4
+);
+
+CREATE FUNCTION pg_background_stats_v2()
+    RETURNS pg_background_stats
+    AS 'MODULE_PATHNAME', 'pg_background_stats_v2' LANGUAGE C;
+
+-- 1.8: progress reported by the SQL a worker runs, read by its launcher.
+CREATE TYPE pg_background_progress AS (
+    progress_pct pg_catalog.int4,
+    progress_msg pg_catalog.text
+);
+
+-- Not STRICT: msg may be NULL.
+CREATE FUNCTION pg_background_progress(pct pg_catalog.int4,
+                                       msg pg_catalog.text DEFAULT NULL)
+    RETURNS pg_catalog.void
+    AS 'MODULE_PATHNAME', 'pg_background_progress' LANGUAGE C;
+
+CREATE FUNCTION pg_background_get_progress_v2(pid pg_catalog.int4,
+                                              cookie pg_catalog.int8)
+    RETURNS pg_background_progress STRICT
+    AS 'MODULE_PATHNAME', 'pg_background_get_progress_v2' LANGUAGE C;
+
+-- Administration helpers.  They run as the extension's owner (SECURITY
+-- DEFINER) with a pinned search_path; every reference is schema-qualified.
+-- From 1.8 on they find what to manage in the catalog: EXECUTE on every
+-- function that belongs to the extension except the three administration
+-- functions, USAGE on every composite type of the extension, and USAGE on the
+-- extension's schema unless PUBLIC has it already.  So they cover every
+-- object, in whatever schema the extension was installed.  They never raise:
+-- on failure they report the reason in a NOTICE and return false.
+
+CREATE OR REPLACE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
+                                                         print_commands pg_catalog.bool DEFAULT false)
+    RETURNS pg_catalog.bool
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    ext_oid     pg_catalog.oid;
+    ext_schema  pg_catalog.oid;
+    cmd         pg_catalog.text;
+BEGIN
+    IF role_name IS NULL THEN
+        RAISE NOTICE 'grant_pg_background_privileges: role name must not be NULL';
+        RETURN false;
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = role_name) THEN
+        RAISE NOTICE 'grant_pg_background_privileges: role "%" does not exist', role_name;
+        RETURN false;
+    END IF;
+
+    SELECT e.oid, e.extnamespace INTO ext_oid, ext_schema
+      FROM pg_catalog.pg_extension e
+     WHERE e.extname = 'pg_background';
+    IF NOT FOUND THEN
+        RAISE NOTICE 'grant_pg_background_privileges: extension "pg_background" is not installed';
+        RETURN false;
+    END IF;
+
+    FOR cmd IN
+        SELECT pg_catalog.format('GRANT %s TO %I', o.what, role_name)
+          FROM (SELECT 1 AS ord, n.nspname::pg_catalog.text AS name,
+                       pg_catalog.format('USAGE ON SCHEMA %I', n.nspname) AS what
+                  FROM pg_catalog.pg_namespace n
+                 WHERE n.oid = ext_schema
+                   AND NOT EXISTS (SELECT 1
+                                     FROM pg_catalog.aclexplode(COALESCE(
+                                              n.nspacl,
+                                              pg_catalog.acldefault('n', n.nspowner))) a
+                                    WHERE a.grantee = 0
+                                      AND a.privilege_type = 'USAGE')
+                UNION ALL
+                SELECT 2, p.proname::pg_catalog.text,
+                       'EXECUTE ON FUNCTION ' OPERATOR(pg_catalog.||)
+                       p.oid::pg_catalog.regprocedure::pg_catalog.text
+                  FROM pg_catalog.pg_depend d
+                  JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+                 WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                   AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid = ext_oid
+                   AND d.deptype = 'e'
+                   AND p.proname NOT IN ('grant_pg_background_privileges',
+                                         'revoke_pg_background_privileges',
+                                         'pg_background_drop_executor_role')
+                UNION ALL
+                SELECT 3, t.typname::pg_catalog.text,
+                       'USAGE ON TYPE ' OPERATOR(pg_catalog.||)
+                       t.oid::pg_catalog.regtype::pg_catalog.text
+                  FROM pg_catalog.pg_depend d
+                  JOIN pg_catalog.pg_type t ON t.oid = d.objid
+                 WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                   AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid = ext_oid
+                   AND d.deptype = 'e'
+                   AND t.typtype = 'c') AS o
+         ORDER BY o.ord, o.name, o.what
+    LOOP
+        IF print_commands THEN
+            RAISE INFO '%', cmd;
+        END IF;
+        EXECUTE cmd;
+    END LOOP;
+
+    RETURN true;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'grant_pg_background_privileges: could not grant privileges to role "%": %',
+                 role_name, SQLERRM;
+    RETURN false;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION revoke_pg_background_privileges(role_name pg_catalog.text,
+                                                          print_commands pg_catalog.bool DEFAULT false)
+    RETURNS pg_catalog.bool
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    ext_oid     pg_catalog.oid;
+    ext_schema  pg_catalog.oid;
+    cmd         pg_catalog.text;
+BEGIN
+    IF role_name IS NULL THEN
+        RAISE NOTICE 'revoke_pg_background_privileges: role name must not be NULL';
+        RETURN false;
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = role_name) THEN
+        RAISE NOTICE 'revoke_pg_background_privileges: role "%" does not exist', role_name;
+        RETURN false;
+    END IF;
+
+    SELECT e.oid, e.extnamespace INTO ext_oid, ext_schema
+      FROM pg_catalog.pg_extension e
+     WHERE e.extname = 'pg_background';
+    IF NOT FOUND THEN
+        RAISE NOTICE 'revoke_pg_background_privileges: extension "pg_background" is not installed';
+        RETURN false;
+    END IF;
+
+    FOR cmd IN
+        SELECT pg_catalog.format('REVOKE %s FROM %I', o.what, role_name)
+          FROM (SELECT 1 AS ord, n.nspname::pg_catalog.text AS name,
+                       pg_catalog.format('USAGE ON SCHEMA %I', n.nspname) AS what
+                  FROM pg_catalog.pg_namespace n
+                 WHERE n.oid = ext_schema
+                   AND NOT EXISTS (SELECT 1
+                                     FROM pg_catalog.aclexplode(COALESCE(
+                                              n.nspacl,
+                                              pg_catalog.acldefault('n', n.nspowner))) a
+                                    WHERE a.grantee = 0
+                                      AND a.privilege_type = 'USAGE')
+                UNION ALL
+                SELECT 2, p.proname::pg_catalog.text,
+                       'EXECUTE ON FUNCTION ' OPERATOR(pg_catalog.||)
+                       p.oid::pg_catalog.regprocedure::pg_catalog.text
+                  FROM pg_catalog.pg_depend d
+                  JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+                 WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                   AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid = ext_oid
+                   AND d.deptype = 'e'
+                   AND p.proname NOT IN ('grant_pg_background_privileges',
+                                         'revoke_pg_background_privileges',
+                                         'pg_background_drop_executor_role')
+                UNION ALL
+                SELECT 3, t.typname::pg_catalog.text,
+                       'USAGE ON TYPE ' OPERATOR(pg_catalog.||)
+                       t.oid::pg_catalog.regtype::pg_catalog.text
+                  FROM pg_catalog.pg_depend d
+                  JOIN pg_catalog.pg_type t ON t.oid = d.objid
+                 WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                   AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid = ext_oid
+                   AND d.deptype = 'e'
+                   AND t.typtype = 'c') AS o
+         ORDER BY o.ord DESC, o.name DESC, o.what DESC
+    LOOP
+        IF print_commands THEN
+            RAISE INFO '%', cmd;
+        END IF;
+        EXECUTE cmd;
+    END LOOP;
+
+    RETURN true;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'revoke_pg_background_privileges: could not revoke privileges from role "%": %',
+                 role_name, SQLERRM;
+    RETURN false;
+END;
+$function$;
+
+-- DROP EXTENSION cannot drop a role (roles are shared by all databases), so
+-- the executor role is dropped on request.  What the extension granted it is
+-- revoked first so that the DROP ROLE does not fail on those dependencies.
+-- Unlike the two helpers above this one does raise: the caller asked for a
+-- DROP ROLE and must learn when it did not happen (for example because the
+-- role still holds privileges in another database).
+CREATE OR REPLACE FUNCTION pg_background_drop_executor_role()
+    RETURNS pg_catalog.void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    role_oid    pg_catalog.oid;
+    ext_oid     pg_catalog.oid;
+    ext_schema  pg_catalog.name;
+    revoked     pg_catalog.bool;
+BEGIN
+    SELECT r.oid INTO role_oid
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname OPERATOR(pg_catalog.=) 'pgbackground_role';
+    IF NOT FOUND THEN
+        RAISE NOTICE 'role "pgbackground_role" does not exist, skipping';
+        RETURN;
+    END IF;
+
+    SELECT e.oid, n.nspname INTO STRICT ext_oid, ext_schema
+      FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+     WHERE e.extname OPERATOR(pg_catalog.=) 'pg_background';
+
+    EXECUTE pg_catalog.format('SELECT %I.revoke_pg_background_privileges($1, false)',
+                              ext_schema)
+       INTO revoked
+      USING 'pgbackground_role'::pg_catalog.text;
+    IF revoked IS DISTINCT FROM true THEN
+        RAISE EXCEPTION 'could not revoke the pg_background privileges of role "pgbackground_role"';
+    END IF;
+
+    -- The grants made by the installation script are also recorded as the
+    -- extension's initial privileges (pg_init_privs).  From PostgreSQL 17 on
+    -- those entries are tied to the role and DROP OWNED removes them; before
+    -- 17 they are not, and left there they would make pg_dump emit
+    -- REVOKE ... FROM a role that no longer exists, so remove the role from
+    -- the initial privileges of this extension's objects by hand.
+    IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4
+       OPERATOR(pg_catalog.>=) 170000 THEN
+        DROP OWNED BY pgbackground_role;
+    ELSE
+    UPDATE pg_catalog.pg_init_privs ip
+       SET initprivs = ARRAY(
+               SELECT item
+                 FROM pg_catalog.unnest(ip.initprivs) AS item
+                WHERE NOT EXISTS (
+                      SELECT 1
+                        FROM pg_catalog.aclexplode(ARRAY[item]) AS x
+                       WHERE x.grantee OPERATOR(pg_catalog.=) role_oid))
+     WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.pg_depend d
+                    WHERE d.classid OPERATOR(pg_catalog.=) ip.classoid
+                      AND d.objid OPERATOR(pg_catalog.=) ip.objoid
+                      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                      AND d.refobjid OPERATOR(pg_catalog.=) ext_oid
+                      AND d.deptype OPERATOR(pg_catalog.=) 'e')
+       AND EXISTS (SELECT 1
+                     FROM pg_catalog.aclexplode(ip.initprivs) AS x
+                    WHERE x.grantee OPERATOR(pg_catalog.=) role_oid);
+    END IF;
+
+    DROP ROLE pgbackground_role;
+END;
+$function$;
+
+-- Privileges.  PUBLIC gets nothing on any object of the extension.
+DO $do$
+DECLARE
+    cmd pg_catalog.text;
+BEGIN
+    FOR cmd IN
+        SELECT CASE WHEN d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    THEN 'REVOKE ALL ON FUNCTION ' OPERATOR(pg_catalog.||)
+                         d.objid::pg_catalog.regprocedure::pg_catalog.text OPERATOR(pg_catalog.||)
+                         ' FROM PUBLIC'
+                    ELSE 'REVOKE ALL ON TYPE ' OPERATOR(pg_catalog.||)
+                         d.objid::pg_catalog.regtype::pg_catalog.text OPERATOR(pg_catalog.||)
+                         ' FROM PUBLIC'
+               END
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.deptype = 'e'
+           AND e.extname = 'pg_background'
+           AND (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                OR (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                                 WHERE t.oid = d.objid AND t.typtype = 'c')))
+         ORDER BY 1
+    LOOP
+        EXECUTE cmd;
+    END LOOP;
+END;
+$do$;
+
+-- The executor role: a NOLOGIN role holding every API privilege (never the
+-- administration functions).  Grant it to the users who may run background
+-- workers.  It is left alone if it exists already.
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) 'pgbackground_role') THEN
+        CREATE ROLE pgbackground_role NOLOGIN;
+    END IF;
+    IF NOT grant_pg_background_privileges('pgbackground_role') THEN
+        RAISE EXCEPTION 'could not grant the pg_background privileges to role "pgbackground_role"';
+    END IF;
+END;
+$do$;
