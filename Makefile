@@ -22,3 +22,10 @@ EXTRA_CLEAN = results output_iso tmp_check log
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# libFuzzer run over the message parsers (see fuzz/Makefile); not part of
+# the regular test suite.
+fuzz:
+	$(MAKE) -C fuzz run PG_CONFIG=$(PG_CONFIG)
+
+.PHONY: fuzz

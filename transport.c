@@ -83,6 +83,22 @@ reader_string(PgbgReader *r, const char **s)
 	return true;
 }
 
+/* A decimal int32 field value; false if it is not one. */
+static bool
+parse_int32_field(const char *value, int32 *result)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (end == value || *end != '\0' || errno != 0 ||
+		v < PG_INT32_MIN || v > PG_INT32_MAX)
+		return false;
+	*result = (int32) v;
+	return true;
+}
+
 /*
  * RowDescription: int16 column count, then per column its name, table OID,
  * column number, type OID, type length, type modifier and format code.
@@ -204,6 +220,7 @@ pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
 	{
 		char		code;
 		const char *value;
+		int32		number;
 
 		if (r.pos >= r.len)
 			return false;		/* the terminator is missing */
@@ -235,10 +252,14 @@ pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
 				edata->hint = pstrdup(value);
 				break;
 			case PG_DIAG_STATEMENT_POSITION:
-				edata->cursorpos = pg_strtoint32(value);
+				if (!parse_int32_field(value, &number))
+					return false;
+				edata->cursorpos = number;
 				break;
 			case PG_DIAG_INTERNAL_POSITION:
-				edata->internalpos = pg_strtoint32(value);
+				if (!parse_int32_field(value, &number))
+					return false;
+				edata->internalpos = number;
 				break;
 			case PG_DIAG_INTERNAL_QUERY:
 				edata->internalquery = pstrdup(value);
@@ -265,7 +286,9 @@ pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
 				edata->filename = pstrdup(value);
 				break;
 			case PG_DIAG_SOURCE_LINE:
-				edata->lineno = pg_strtoint32(value);
+				if (!parse_int32_field(value, &number))
+					return false;
+				edata->lineno = number;
 				break;
 			case PG_DIAG_SOURCE_FUNCTION:
 				edata->funcname = pstrdup(value);
@@ -278,6 +301,12 @@ pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
 		return false;
 	return true;
 }
+
+/*
+ * Everything below turns values into Datums with the server's type I/O
+ * functions; the fuzzer (fuzz/) builds only the parsers above.
+ */
+#ifndef PGBG_TRANSPORT_PARSERS_ONLY
 
 /*
  * The column definition list must describe what the worker returns: same
@@ -507,3 +536,5 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 				 errmsg("malformed data row from pg_background worker"),
 				 errdetail("The row has trailing bytes.")));
 }
+
+#endif							/* PGBG_TRANSPORT_PARSERS_ONLY */
