@@ -193,7 +193,13 @@ pg_background_cancel_v2_grace(PG_FUNCTION_ARGS)
 	PgbgTask   *task = PG_GETARG_TASK_V2();
 	int			grace = check_millis(PG_GETARG_INT32(2), "grace_ms");
 
-	pgbg_cancel(task, Min(grace, PGBG_MAX_GRACE_MS));
+	if (grace > PGBG_MAX_GRACE_MS)
+	{
+		ereport(NOTICE,
+				(errmsg("grace_ms %d is capped to %d", grace, PGBG_MAX_GRACE_MS)));
+		grace = PGBG_MAX_GRACE_MS;
+	}
+	pgbg_cancel(task, grace);
 	PG_RETURN_VOID();
 }
 
