@@ -246,6 +246,15 @@ END;
 $$;
 SELECT pgbg_priv_try($$SELECT pg_temp.run_in_worker('SELECT rolname::text FROM pg_authid')$$) AS read_pg_authid;
 RESET ROLE;
+-- and under SET SESSION AUTHORIZATION: session and current user are the role
+SET SESSION AUTHORIZATION regress_pgbg_priv_user;
+SELECT pid AS s_pid, cookie AS s_cookie FROM pg_background_launch_v2($$
+    SELECT current_user::text, session_user::text, current_setting('is_superuser'),
+           (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)$$) \gset
+SELECT * FROM pg_background_result_v2(:s_pid, :s_cookie)
+    AS (cur text, sess text, is_superuser text, super bool);
+SELECT pgbg_priv_try($$SELECT pg_temp.run_in_worker('SELECT rolname::text FROM pg_authid')$$) AS read_pg_authid;
+RESET SESSION AUTHORIZATION;
 
 --
 -- 4. SECURITY DEFINER: the worker runs as the definer; the caller gains
@@ -385,6 +394,18 @@ SELECT count(*) AS superuser_sees, bool_and(user_id = 'regress_pgbg_priv_a'::reg
        AS l(pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4,
             state text, sql_preview text, last_error text, consumed bool);
 SELECT * FROM pg_background_result_v2(:a_pid, :a_cookie) AS (x text);
+-- a superuser's handle is not usable after SET ROLE to a non-superuser
+SELECT pid AS s_pid, cookie AS s_cookie
+  FROM pg_background_launch_v2('SELECT current_user = session_user') \gset
+SET ROLE regress_pgbg_priv_a;
+SELECT pgbg_priv_try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x bool)', :s_pid, :s_cookie)) AS result_v2;
+SELECT pgbg_priv_try(format('SELECT pg_background_cancel_v2(%s, %s)', :s_pid, :s_cookie)) AS cancel_v2;
+SELECT count(*) AS a_sees
+  FROM pg_background_list_v2()
+       AS l(pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4,
+            state text, sql_preview text, last_error text, consumed bool);
+RESET ROLE;
+SELECT * FROM pg_background_result_v2(:s_pid, :s_cookie) AS (x bool);
 
 --
 -- 6. grant_pg_background_privileges / revoke_pg_background_privileges.
