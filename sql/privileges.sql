@@ -310,6 +310,8 @@ SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('SELECT rolname::text FROM p
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('RESET ROLE; SELECT rolname::text FROM pg_authid')$$) AS reset_role;
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('SET SESSION AUTHORIZATION DEFAULT; SELECT rolname::text FROM pg_authid')$$) AS session_auth;
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('RESET ALL; SELECT rolname::text FROM pg_authid')$$) AS reset_all;
+SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('DISCARD ALL; SELECT rolname::text FROM pg_authid')$$) AS discard_all;
+SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('SELECT set_config(''role'', ''none'', false); SELECT rolname::text FROM pg_authid')$$) AS set_config_role;
 SELECT current_user = :'pgbg_super' AS still_superuser;
 
 \c - regress_pgbg_priv_caller
