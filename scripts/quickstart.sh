@@ -87,10 +87,9 @@ SELECT pid, cookie FROM pg_background_launch_v2(
 SELECT * FROM pg_background_result_v2(:q_pid, :q_cookie) AS (n int, square int);
 
 \echo
-\echo '-- 2. list_v2 shows the workers this session tracks: here a worker still inside pg_sleep(2), half a second after its launch.'
+\echo '-- 2. list_v2 shows the workers this session tracks: here a worker still inside pg_sleep(2): launch returns once the worker runs.'
 SELECT pid, cookie FROM pg_background_launch_v2(
     'SELECT ''slept 2 s''::text AS status FROM pg_sleep(2)') \gset s_
-SELECT pg_sleep(0.5);
 SELECT pid, state, sql_preview, consumed
   FROM pg_background_list_v2() AS (pid int4, cookie int8, launched_at timestamptz,
        user_id oid, queue_size int4, state text, sql_preview text, last_error text,
