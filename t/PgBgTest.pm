@@ -1,0 +1,474 @@
+
+# Copyright (c) 2026, pg_background contributors
+
+=pod
+
+=head1 NAME
+
+PgBgTest - shared helpers for the pg_background TAP tests
+
+=head1 SYNOPSIS
+
+  use lib 't';
+  use PgBgTest;
+
+  my $node = PgBgTest::new_node('main', max_worker_processes => 4);
+  my $s = PgBgTest::session($node);            # background psql, errors don't stop it
+  my ($out, $err) = PgBgTest::query($s, 'SELECT 1');
+  is(PgBgTest::sqlstate($err), undef);
+  PgBgTest::wait_for_no_workers($node);
+  PgBgTest::assert_no_restart($node);
+
+=head1 DESCRIPTION
+
+Every node made here:
+
+=over
+
+=item * has a predictable number of background worker slots: parallel query and
+logical replication are off, so all of max_worker_processes is for pg_background
+(in PostgreSQL 15 the autovacuum launcher is not a background worker, and the
+logical replication launcher is only registered when max_logical_replication_workers
+is not 0);
+
+=item * logs with the process type in the line prefix;
+
+=item * has the extension created in database C<postgres>;
+
+=item * remembers the checkpointer's backend_start, so assert_no_restart can tell
+whether the postmaster went through a crash-restart cycle (which restarts the
+checkpointer but not the postmaster, so pg_postmaster_start_time() would not
+show it).
+
+=back
+
+Nothing here sleeps to wait for a condition: waits are poll loops on the
+condition itself (pg_stat_activity, /proc), bounded by timeout_default.
+
+=cut
+
+package PgBgTest;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Carp;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+# node name => checkpointer backend_start recorded at creation
+my %checkpointer_start;
+
+# Lines that only appear when a child crashed and the postmaster
+# reinitialized shared memory (or would have).
+our $CRASH_RE = qr/terminating any other active server processes
+	|was\ terminated\ by\ signal
+	|all\ server\ processes\ terminated;\ reinitializing
+	|database\ system\ was\ interrupted
+	|PANIC:
+	|TRAP:
+	|exited\ with\ exit\ code\ [2-9]/x;
+
+=pod
+
+=head1 FUNCTIONS
+
+=over
+
+=item new_node($name, %opts)
+
+Create, start and return a node with the extension.  Options:
+C<max_worker_processes> (default 8), C<dsm_type> (dynamic_shared_memory_type;
+C<mmap> puts every DSM segment in $PGDATA/pg_dynshmem, so dsm_count() can
+count this node's segments even when other clusters run at the same time),
+C<conf> (extra postgresql.conf text).
+
+=cut
+
+sub new_node
+{
+	my ($name, %opts) = @_;
+	my $mwp = $opts{max_worker_processes} // 8;
+
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf(
+		'postgresql.conf', qq{
+max_worker_processes = $mwp
+max_parallel_workers = 0
+max_parallel_workers_per_gather = 0
+max_parallel_maintenance_workers = 0
+max_logical_replication_workers = 0
+max_sync_workers_per_subscription = 0
+restart_after_crash = on
+log_line_prefix = '%m [%p] %b '
+log_min_messages = warning
+log_error_verbosity = default
+});
+	$node->append_conf('postgresql.conf',
+		"dynamic_shared_memory_type = $opts{dsm_type}\n")
+	  if defined $opts{dsm_type};
+	$node->append_conf('postgresql.conf', $opts{conf})
+	  if defined $opts{conf};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_background');
+
+	my $start = checkpointer_start($node);
+	croak "no checkpointer in pg_stat_activity" if $start eq '';
+	$checkpointer_start{ $node->name } = $start;
+	return $node;
+}
+
+=pod
+
+=item checkpointer_start($node)
+
+The checkpointer's backend_start (text, empty if none).
+
+=cut
+
+sub checkpointer_start
+{
+	my ($node) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT backend_start FROM pg_stat_activity WHERE backend_type = 'checkpointer'"
+	);
+}
+
+=pod
+
+=item assert_no_restart($node, $label)
+
+Two assertions: the checkpointer's backend_start is the one recorded when
+the node was made, and the server log has no line of a crash or of a
+crash-restart cycle.
+
+=cut
+
+sub assert_no_restart
+{
+	my ($node, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'end';
+
+	is(checkpointer_start($node),
+		$checkpointer_start{ $node->name },
+		"$label: checkpointer not restarted (no crash-restart cycle)");
+
+	my @bad = grep { /$CRASH_RE/ } split /\n/, slurp_file($node->logfile);
+	ok(!@bad, "$label: server log has no crash or reinitialization lines")
+	  or diag join("\n", @bad);
+}
+
+=pod
+
+=item wait_for_no_workers($node)
+
+Wait until no pg_background worker is left: none in pg_stat_activity, and the
+postmaster has reaped every exited child (none of its children is a zombie or
+still titled as a pg_background worker).  The second part matters because a
+worker's pg_stat_activity row goes away a little before the postmaster frees
+its background worker slot, which it does when it reaps the process.
+Returns true on success (one assertion).
+
+=cut
+
+sub wait_for_no_workers
+{
+	my ($node, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'no pg_background worker left';
+
+	my $ok = $node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_background'"
+	);
+	$ok &&= wait_until(sub { postmaster_has_no_worker_children($node) });
+	return ok($ok, $label);
+}
+
+=pod
+
+=item wait_until($coderef)
+
+Poll $coderef every 50 ms until it returns true or timeout_default passes.
+Returns whether it became true.
+
+=cut
+
+sub wait_until
+{
+	my ($cond) = @_;
+	my $tries = 20 * $PostgreSQL::Test::Utils::timeout_default;
+	for (1 .. $tries)
+	{
+		return 1 if $cond->();
+		usleep(50_000);
+	}
+	return 0;
+}
+
+# True when no child of the postmaster is a zombie (exited, not yet reaped) or
+# a pg_background worker.
+sub postmaster_has_no_worker_children
+{
+	my ($node) = @_;
+	my $pm = $node->{_pid};
+	croak "node has no postmaster pid" unless $pm;
+
+	opendir(my $dh, '/proc') or croak "cannot read /proc: $!";
+	my @pids = grep { /^\d+$/ } readdir $dh;
+	closedir $dh;
+	foreach my $pid (@pids)
+	{
+		open(my $fh, '<', "/proc/$pid/stat") or next;
+		my $stat = <$fh>;
+		close $fh;
+		next unless defined $stat;
+		# pid (comm) state ppid ...; comm may hold spaces and parentheses
+		next unless $stat =~ /\)\s+(\S)\s+(\d+)/;
+		my ($state, $ppid) = ($1, $2);
+		next unless $ppid == $pm;
+		return 0 if $state eq 'Z';
+		if (open(my $ch, '<', "/proc/$pid/cmdline"))
+		{
+			local $/;
+			my $cmd = <$ch> // '';
+			close $ch;
+			return 0 if $cmd =~ /pg_background/;
+		}
+	}
+	return 1;
+}
+
+=pod
+
+=item session($node)
+
+A background psql session on database postgres that keeps going after
+errors, with VERBOSITY verbose so every error carries its SQLSTATE.
+
+=cut
+
+sub session
+{
+	my ($node) = @_;
+	my $s = $node->background_psql(
+		'postgres',
+		on_error_stop => 0,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	# the timeout applies to each query, not to the whole session
+	$s->set_query_timer_restart();
+	return $s;
+}
+
+=pod
+
+=item query($session, $sql)
+
+Run $sql in the session and wait for it; returns (stdout, stderr) of just
+this query (BackgroundPsql itself keeps stderr across queries).
+
+=cut
+
+sub query
+{
+	my ($s, $sql) = @_;
+	$s->{stderr} = '';
+	my $out = $s->query($sql);
+	my $err = $s->{stderr};
+	$s->{stderr} = '';
+	return ($out, $err);
+}
+
+=pod
+
+=item query_ok($session, $sql)
+
+Run $sql and die (with its stderr) if it wrote anything to stderr; returns
+stdout.
+
+=cut
+
+sub query_ok
+{
+	my ($s, $sql) = @_;
+	my ($out, $err) = query($s, $sql);
+	croak "query failed: $sql\n$err" if $err ne '';
+	return $out;
+}
+
+=pod
+
+=item send_query($session, $sql)
+
+Send $sql to the session without waiting for it to finish (for a query that
+is expected to block).  Collect its outcome later with finish_query() or, if
+the session's backend gets terminated, close_session().
+
+=cut
+
+sub send_query
+{
+	my ($s, $sql) = @_;
+	$s->{stderr} = '';
+	$s->{stdout} = '';
+	$s->{pgbg_pending} = $s->{query_cnt}++;
+	$s->{timeout}->start();
+	my $banner = "pgbg_done $s->{pgbg_pending}";
+	$s->{stdin} .= "$sql\n;\n\\echo '$banner'\n\\warn '$banner'\n";
+	$s->{run}->pump_nb();
+	return;
+}
+
+=pod
+
+=item finish_query($session)
+
+Wait for the query sent with send_query() to finish; returns (stdout,
+stderr).
+
+=cut
+
+sub finish_query
+{
+	my ($s) = @_;
+	my $banner = "pgbg_done $s->{pgbg_pending}";
+	my $re = qr/\Q$banner\E\r?\n/;
+	$s->{run}->pump()
+	  until ($s->{stdout} =~ $re && $s->{stderr} =~ $re)
+	  || $s->{timeout}->is_expired;
+	croak "psql query timed out" if $s->{timeout}->is_expired;
+	my ($out, $err) = ($s->{stdout}, $s->{stderr});
+	s/\r?\n?\Q$banner\E\r?\n// for ($out, $err);
+	$s->{stdout} = '';
+	$s->{stderr} = '';
+	return ($out, $err);
+}
+
+=pod
+
+=item close_session($session)
+
+End a session whose psql may already have exited (its backend terminated):
+returns everything it wrote to stderr since the last query.
+
+=cut
+
+sub close_session
+{
+	my ($s) = @_;
+	eval { $s->{run}->pump_nb(); };
+	if ($s->{run}->pumpable())
+	{
+		$s->{stdin} .= "\\q\n";
+	}
+	eval { $s->{run}->finish; };
+	return $s->{stderr};
+}
+
+=pod
+
+=item sqlstate($stderr), severity($stderr)
+
+The SQLSTATE (or severity) of the first ERROR/FATAL/PANIC in psql's stderr
+with VERBOSITY verbose (C<ERROR:  42704: message>); undef if none.
+
+=cut
+
+sub sqlstate
+{
+	my ($err) = @_;
+	return undef unless defined $err;
+	return $err =~ /\b(?:ERROR|FATAL|PANIC):\s+([0-9A-Z]{5}):/ ? $1 : undef;
+}
+
+sub severity
+{
+	my ($err) = @_;
+	return undef unless defined $err;
+	return $err =~ /\b(ERROR|FATAL|PANIC):\s+[0-9A-Z]{5}:/ ? $1 : undef;
+}
+
+=pod
+
+=item psql_err($node, $sql)
+
+One-shot psql with VERBOSITY verbose; returns (exit code, stdout, stderr).
+
+=cut
+
+sub psql_err
+{
+	my ($node, $sql) = @_;
+	my ($out, $err);
+	my $rc = $node->psql(
+		'postgres', $sql,
+		stdout => \$out,
+		stderr => \$err,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	return ($rc, $out, $err);
+}
+
+=pod
+
+=item worker_count($node, $where)
+
+Number of pg_background workers in pg_stat_activity (optionally with an
+extra condition on its columns).
+
+=cut
+
+sub worker_count
+{
+	my ($node, $where) = @_;
+	$where = defined $where ? "AND ($where)" : '';
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_background' $where"
+	);
+}
+
+=pod
+
+=item dsm_count($node)
+
+Number of DSM segments of a node made with dsm_type => 'mmap' (files in
+$PGDATA/pg_dynshmem, including the control segment).
+
+=cut
+
+sub dsm_count
+{
+	my ($node) = @_;
+	my $dir = $node->data_dir . '/pg_dynshmem';
+	opendir(my $dh, $dir) or croak "cannot read $dir: $!";
+	my @f = grep { /^mmap\./ } readdir $dh;
+	closedir $dh;
+	return scalar @f;
+}
+
+=pod
+
+=item terminate($node, $pid)
+
+pg_terminate_backend($pid) from a fresh session, then wait until $pid is
+gone from pg_stat_activity.  Returns whether it went away.
+
+=cut
+
+sub terminate
+{
+	my ($node, $pid) = @_;
+	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	return $node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid");
+}
+
+=pod
+
+=back
+
+=cut
+
+1;
