@@ -26,6 +26,7 @@
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "port/pg_bswap.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -387,6 +388,7 @@ pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 }
 
 static Datum decode_anonymous_record(StringInfo buf);
+static Datum decode_anonymous_record_array(StringInfo buf);
 
 /* Decode one binary value with its type's receive function. */
 static Datum
@@ -402,6 +404,8 @@ decode_binary(FmgrInfo *finfo, Oid typid, Oid typioparam, int32 typmod,
 
 	if (typid == RECORDOID)
 		value = decode_anonymous_record(&buf);
+	else if (get_element_type(typid) == RECORDOID)
+		value = decode_anonymous_record_array(&buf);
 	else
 		value = ReceiveFunctionCall(finfo, &buf, typioparam, typmod);
 
@@ -469,6 +473,75 @@ decode_anonymous_record(StringInfo buf)
 	result = heap_copy_tuple_as_datum(tuple, tupdesc);
 	heap_freetuple(tuple);
 	return result;
+}
+
+/*
+ * An array of anonymous records, in array_send()'s format: dimensions,
+ * lower bounds, then each element as a length and an anonymous record.
+ */
+static Datum
+decode_anonymous_record_array(StringInfo buf)
+{
+	int			ndim = pq_getmsgint(buf, 4);
+	int			dims[MAXDIM];
+	int			lbs[MAXDIM];
+	int			nitems = 1;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			i;
+
+	(void) pq_getmsgint(buf, 4);	/* has-nulls flag: we see each NULL */
+	(void) pq_getmsgint(buf, 4);	/* element type: RECORD */
+	if (ndim < 0 || ndim > MAXDIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of dimensions in array of records: %d",
+						ndim)));
+	for (i = 0; i < ndim; i++)
+	{
+		dims[i] = pq_getmsgint(buf, 4);
+		lbs[i] = pq_getmsgint(buf, 4);
+		if (dims[i] < 0 ||
+			(dims[i] > 0 && (Size) nitems > MaxAllocSize / sizeof(Datum) / (Size) dims[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid array dimension in array of records")));
+		nitems *= dims[i];
+	}
+	if (ndim == 0)
+		return PointerGetDatum(construct_empty_array(RECORDOID));
+
+	elems = palloc(sizeof(Datum) * Max(nitems, 1));
+	nulls = palloc(sizeof(bool) * Max(nitems, 1));
+	for (i = 0; i < nitems; i++)
+	{
+		int			len = pq_getmsgint(buf, 4);
+
+		nulls[i] = (len == -1);
+		elems[i] = (Datum) 0;
+		if (nulls[i])
+			continue;
+		if (len < 0 || len > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid element length in array of records")));
+		{
+			StringInfoData elem;
+
+			initStringInfo(&elem);
+			appendBinaryStringInfo(&elem, buf->data + buf->cursor, len);
+			elems[i] = decode_anonymous_record(&elem);
+			if (elem.cursor != elem.len)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("incorrect binary data format in array of records")));
+			pfree(elem.data);
+		}
+		buf->cursor += len;
+	}
+	return PointerGetDatum(construct_md_array(elems, nulls, ndim, dims, lbs,
+											  RECORDOID, -1, false,
+											  TYPALIGN_DOUBLE));
 }
 
 /*
