@@ -202,10 +202,69 @@ pgbg_elevel_from_severity(const char *severity)
 	return ERROR;
 }
 
+/* The string fields of an error or notice, and where they go. */
+static const struct
+{
+	char		code;
+	size_t		offset;
+}			pgbg_string_fields[] =
+{
+	{PG_DIAG_MESSAGE_PRIMARY, offsetof(ErrorData, message)},
+	{PG_DIAG_MESSAGE_DETAIL, offsetof(ErrorData, detail)},
+	{PG_DIAG_MESSAGE_HINT, offsetof(ErrorData, hint)},
+	{PG_DIAG_INTERNAL_QUERY, offsetof(ErrorData, internalquery)},
+	{PG_DIAG_CONTEXT, offsetof(ErrorData, context)},
+	{PG_DIAG_SCHEMA_NAME, offsetof(ErrorData, schema_name)},
+	{PG_DIAG_TABLE_NAME, offsetof(ErrorData, table_name)},
+	{PG_DIAG_COLUMN_NAME, offsetof(ErrorData, column_name)},
+	{PG_DIAG_DATATYPE_NAME, offsetof(ErrorData, datatype_name)},
+	{PG_DIAG_CONSTRAINT_NAME, offsetof(ErrorData, constraint_name)},
+	{PG_DIAG_SOURCE_FILE, offsetof(ErrorData, filename)},
+	{PG_DIAG_SOURCE_FUNCTION, offsetof(ErrorData, funcname)},
+};
+
+/* Store one field; false if its value is malformed. */
+static bool
+errornotice_field(ErrorData *edata, char code, const char *value)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(pgbg_string_fields); i++)
+	{
+		if (pgbg_string_fields[i].code == code)
+		{
+			*(char **) ((char *) edata + pgbg_string_fields[i].offset) =
+				pstrdup(value);
+			return true;
+		}
+	}
+
+	switch (code)
+	{
+		case PG_DIAG_SEVERITY_NONLOCALIZED:
+			edata->elevel = pgbg_elevel_from_severity(value);
+			return true;
+		case PG_DIAG_SQLSTATE:
+			if (strlen(value) != 5)
+				return false;
+			edata->sqlerrcode = MAKE_SQLSTATE(value[0], value[1], value[2],
+											  value[3], value[4]);
+			return true;
+		case PG_DIAG_STATEMENT_POSITION:
+			return parse_int32_field(value, &edata->cursorpos);
+		case PG_DIAG_INTERNAL_POSITION:
+			return parse_int32_field(value, &edata->internalpos);
+		case PG_DIAG_SOURCE_LINE:
+			return parse_int32_field(value, &edata->lineno);
+		default:
+			return true;		/* unknown fields are skipped, as the protocol asks */
+	}
+}
+
 /*
  * ErrorResponse / NoticeResponse: a list of (one-byte field code, string)
- * pairs ending with a zero byte.  Fields we do not know are skipped, as
- * the protocol asks.  Strings are copied, the message may be freed.
+ * pairs ending with a zero byte.  Strings are copied: the message may be
+ * freed.
  */
 bool
 pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
@@ -221,86 +280,17 @@ pgbg_parse_errornotice(const char *data, int len, ErrorData *edata)
 	{
 		char		code;
 		const char *value;
-		int32		number;
 
 		if (r.pos >= r.len)
 			return false;		/* the terminator is missing */
 		code = r.data[r.pos++];
 		if (code == '\0')
 			break;
-		if (!reader_string(&r, &value))
+		if (!reader_string(&r, &value) ||
+			!errornotice_field(edata, code, value))
 			return false;
-
-		switch (code)
-		{
-			case PG_DIAG_SEVERITY_NONLOCALIZED:
-				edata->elevel = pgbg_elevel_from_severity(value);
-				break;
-			case PG_DIAG_SQLSTATE:
-				if (strlen(value) != 5)
-					return false;
-				edata->sqlerrcode = MAKE_SQLSTATE(value[0], value[1],
-												  value[2], value[3],
-												  value[4]);
-				break;
-			case PG_DIAG_MESSAGE_PRIMARY:
-				edata->message = pstrdup(value);
-				break;
-			case PG_DIAG_MESSAGE_DETAIL:
-				edata->detail = pstrdup(value);
-				break;
-			case PG_DIAG_MESSAGE_HINT:
-				edata->hint = pstrdup(value);
-				break;
-			case PG_DIAG_STATEMENT_POSITION:
-				if (!parse_int32_field(value, &number))
-					return false;
-				edata->cursorpos = number;
-				break;
-			case PG_DIAG_INTERNAL_POSITION:
-				if (!parse_int32_field(value, &number))
-					return false;
-				edata->internalpos = number;
-				break;
-			case PG_DIAG_INTERNAL_QUERY:
-				edata->internalquery = pstrdup(value);
-				break;
-			case PG_DIAG_CONTEXT:
-				edata->context = pstrdup(value);
-				break;
-			case PG_DIAG_SCHEMA_NAME:
-				edata->schema_name = pstrdup(value);
-				break;
-			case PG_DIAG_TABLE_NAME:
-				edata->table_name = pstrdup(value);
-				break;
-			case PG_DIAG_COLUMN_NAME:
-				edata->column_name = pstrdup(value);
-				break;
-			case PG_DIAG_DATATYPE_NAME:
-				edata->datatype_name = pstrdup(value);
-				break;
-			case PG_DIAG_CONSTRAINT_NAME:
-				edata->constraint_name = pstrdup(value);
-				break;
-			case PG_DIAG_SOURCE_FILE:
-				edata->filename = pstrdup(value);
-				break;
-			case PG_DIAG_SOURCE_LINE:
-				if (!parse_int32_field(value, &number))
-					return false;
-				edata->lineno = number;
-				break;
-			case PG_DIAG_SOURCE_FUNCTION:
-				edata->funcname = pstrdup(value);
-				break;
-			default:
-				break;
-		}
 	}
-	if (r.pos != r.len || edata->message == NULL)
-		return false;
-	return true;
+	return r.pos == r.len && edata->message != NULL;
 }
 
 /*
