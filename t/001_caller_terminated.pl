@@ -263,8 +263,8 @@ BEGIN
         h := pg_background_submit_v2($w$INSERT INTO t VALUES ('burst', pg_backend_pid())$w$);
       END IF;
       PERFORM pg_background_detach_v2(h.pid, h.cookie);
-    EXCEPTION WHEN insufficient_resources THEN
-      NULL;  -- every slot busy: try again
+    EXCEPTION WHEN insufficient_resources OR configuration_limit_exceeded THEN
+      NULL;  -- every slot busy (or per-session limit reached): try again
     END;
   END LOOP;
 END $$});
