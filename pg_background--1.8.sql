@@ -302,6 +302,7 @@ AS $function$
 DECLARE
     role_oid    pg_catalog.oid;
     ext_oid     pg_catalog.oid;
+    ext_nsp     pg_catalog.oid;
     ext_schema  pg_catalog.name;
     revoked     pg_catalog.bool;
 BEGIN
@@ -313,7 +314,7 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT e.oid, n.nspname INTO STRICT ext_oid, ext_schema
+    SELECT e.oid, n.oid, n.nspname INTO STRICT ext_oid, ext_nsp, ext_schema
       FROM pg_catalog.pg_extension e
       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_background';
@@ -331,7 +332,10 @@ BEGIN
     -- those entries are tied to the role and DROP OWNED removes them; before
     -- 17 they are not, and left there they would make pg_dump emit
     -- REVOKE ... FROM a role that no longer exists, so remove the role from
-    -- the initial privileges of this extension's objects by hand.
+    -- the initial privileges of this extension's objects by hand.  The same
+    -- goes for the extension's schema: when PUBLIC lacks USAGE on it, the
+    -- installation script granted USAGE to the role, and PostgreSQL before 17
+    -- records that grant as an initial privilege of the schema too.
     IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4
        OPERATOR(pg_catalog.>=) 170000 THEN
         DROP OWNED BY pgbackground_role;
@@ -345,13 +349,15 @@ BEGIN
                         FROM pg_catalog.aclexplode(ARRAY[item]) AS x
                        WHERE x.grantee OPERATOR(pg_catalog.=) role_oid))
      WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
-       AND EXISTS (SELECT 1
-                     FROM pg_catalog.pg_depend d
-                    WHERE d.classid OPERATOR(pg_catalog.=) ip.classoid
-                      AND d.objid OPERATOR(pg_catalog.=) ip.objoid
-                      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-                      AND d.refobjid OPERATOR(pg_catalog.=) ext_oid
-                      AND d.deptype OPERATOR(pg_catalog.=) 'e')
+       AND (EXISTS (SELECT 1
+                      FROM pg_catalog.pg_depend d
+                     WHERE d.classid OPERATOR(pg_catalog.=) ip.classoid
+                       AND d.objid OPERATOR(pg_catalog.=) ip.objoid
+                       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                       AND d.refobjid OPERATOR(pg_catalog.=) ext_oid
+                       AND d.deptype OPERATOR(pg_catalog.=) 'e')
+            OR (ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                AND ip.objoid OPERATOR(pg_catalog.=) ext_nsp))
        AND EXISTS (SELECT 1
                      FROM pg_catalog.aclexplode(ip.initprivs) AS x
                     WHERE x.grantee OPERATOR(pg_catalog.=) role_oid);
