@@ -1,7 +1,7 @@
 --
--- upgrade: every path from an earlier version into 1.6 must leave the same
--- catalog as a fresh CREATE EXTENSION; plus the administration helpers and
--- the executor role.
+-- upgrade: every path from an earlier version into 1.6, 1.7 and 1.8 (the
+-- default) must leave the same catalog as a fresh CREATE EXTENSION of that
+-- version; plus the administration helpers and the executor role.
 --
 -- The harness created the extension; this test creates and drops it itself.
 DROP EXTENSION pg_background;
@@ -103,7 +103,22 @@ items(item) AS (
                   pg_describe_object(ip.classoid, ip.objoid, ip.objsubid),
                   ip.privtype, ip.initprivs)
       FROM pg_init_privs ip
-      JOIN members m ON m.classid = ip.classoid AND m.objid = ip.objoid)
+      JOIN members m ON m.classid = ip.classoid AND m.objid = ip.objoid
+    UNION ALL
+    -- the extension's schema: its ACL, its initial privileges, and whether
+    -- the executor role can use it (1.8 grants USAGE when PUBLIC lacks it)
+    SELECT format('schema %s acl=%s', n.nspname, n.nspacl)
+      FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace
+    UNION ALL
+    SELECT format('initial privileges of schema %s: %s %s',
+                  n.nspname, ip.privtype, ip.initprivs)
+      FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace
+      JOIN pg_init_privs ip ON ip.classoid = 'pg_namespace'::regclass
+                           AND ip.objoid = n.oid
+    UNION ALL
+    SELECT format('pgbackground_role USAGE on schema %s: %s',
+                  n.nspname, has_schema_privilege('pgbackground_role', n.oid, 'USAGE'))
+      FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace, role)
 , ins AS (
     INSERT INTO pgbg_upgrade_test.snap SELECT p_label, item FROM items RETURNING 1)
 SELECT count(*) FROM ins;
@@ -116,9 +131,16 @@ $snap$;
 -- only then is it kept, with nothing granted in this database.
 CREATE FUNCTION pgbg_upgrade_test.drop_role_and_extension(p_drop_extension bool)
 RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    -- the extension's schema: it need not be in the search_path
+    ext_schema name := (SELECT n.nspname
+                          FROM pg_extension e
+                          JOIN pg_namespace n ON n.oid = e.extnamespace
+                         WHERE e.extname = 'pg_background');
+    revoked bool;
 BEGIN
     BEGIN
-        PERFORM pg_background_drop_executor_role();
+        EXECUTE format('SELECT %I.pg_background_drop_executor_role()', ext_schema);
     EXCEPTION WHEN dependent_objects_still_exist THEN
         IF NOT EXISTS (
             SELECT 1 FROM pg_shdepend d
@@ -130,7 +152,9 @@ BEGIN
         THEN
             RAISE;
         END IF;
-        IF NOT revoke_pg_background_privileges('pgbackground_role') THEN
+        EXECUTE format('SELECT %I.revoke_pg_background_privileges($1)', ext_schema)
+           INTO revoked USING 'pgbackground_role'::text;
+        IF NOT revoked THEN
             RAISE EXCEPTION 'could not revoke privileges of pgbackground_role';
         END IF;
     END;
@@ -157,30 +181,48 @@ SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role')
                           WHERE datname = current_database()));
 $fn$;
 
--- What a snapshot has that the fresh one lacks, and the reverse.
-CREATE FUNCTION pgbg_upgrade_test.diff(p_label text, OUT side text, OUT item text)
+-- What a snapshot has that its reference lacks, and the reverse.  An update
+-- to version V (label 'X -> V') is compared with the snapshot 'fresh V'.
+CREATE FUNCTION pgbg_upgrade_test.reference(p_label text) RETURNS text
+LANGUAGE sql AS $fn$
+SELECT CASE WHEN p_label LIKE '% -> %'
+            THEN 'fresh ' || substring(p_label FROM ' -> (.*)$')
+            ELSE p_label END;
+$fn$;
+CREATE FUNCTION pgbg_upgrade_test.diff(p_label text, p_reference text,
+                                       OUT side text, OUT item text)
 RETURNS SETOF record LANGUAGE sql AS $fn$
-(SELECT 'only in fresh 1.6', s.item FROM pgbg_upgrade_test.snap s WHERE s.label = 'fresh'
+(SELECT 'only in ' || p_reference, s.item FROM pgbg_upgrade_test.snap s
+  WHERE s.label = p_reference
  EXCEPT ALL
- SELECT 'only in fresh 1.6', s.item FROM pgbg_upgrade_test.snap s WHERE s.label = p_label)
+ SELECT 'only in ' || p_reference, s.item FROM pgbg_upgrade_test.snap s
+  WHERE s.label = p_label)
 UNION ALL
-(SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s WHERE s.label = p_label
+(SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s
+  WHERE s.label = p_label
  EXCEPT ALL
- SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s WHERE s.label = 'fresh');
+ SELECT 'only in ' || p_label, s.item FROM pgbg_upgrade_test.snap s
+  WHERE s.label = p_reference);
 $fn$;
 
 --
--- Every old version has a path to 1.6.
+-- Every old version has a path to 1.6, to 1.7 and to 1.8; 1.8 is the
+-- default.
 --
-SELECT source, path
+SELECT default_version FROM pg_available_extensions WHERE name = 'pg_background';
+SELECT version, superuser, relocatable, schema, requires
+  FROM pg_available_extension_versions
+ WHERE name = 'pg_background'
+ ORDER BY version;
+SELECT target, source, path
   FROM pg_extension_update_paths('pg_background')
- WHERE target = '1.6'
- ORDER BY source;
+ WHERE target IN ('1.6', '1.7', '1.8') AND source < target
+ ORDER BY target, source;
 
 --
--- A fresh 1.6 installation: the reference.
+-- A fresh 1.6 installation: the reference for the updates to 1.6.
 --
-CREATE EXTENSION pg_background;
+CREATE EXTENSION pg_background VERSION '1.6';
 
 SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
 
@@ -213,8 +255,59 @@ SELECT t.typname,
 
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'pgbackground_role';
 
-SELECT pgbg_upgrade_test.take_snapshot('fresh') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- A fresh 1.7 installation: the same objects as 1.6 (only the version
+-- differs, shown below).
+--
+CREATE EXTENSION pg_background VERSION '1.7';
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.7') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+SELECT * FROM pgbg_upgrade_test.diff('fresh 1.7', 'fresh 1.6') ORDER BY 1, 2;
+
+--
+-- A fresh 1.8 installation (the default version): the reference for the
+-- updates to 1.8.
+--
+CREATE EXTENSION pg_background;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+
+SELECT p.proname,
+       pg_get_function_arguments(p.oid) AS arguments,
+       pg_get_function_result(p.oid) AS result,
+       p.proisstrict AS strict, p.provolatile AS vol, p.proparallel AS par,
+       p.prosecdef AS secdef, p.proconfig AS config,
+       has_function_privilege('pgbackground_role', p.oid, 'EXECUTE') AS role_exec
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
+                     AND d.refobjid = e.oid AND d.deptype = 'e'
+ WHERE e.extname = 'pg_background'
+ ORDER BY p.proname, arguments;
+
+SELECT t.typname,
+       has_type_privilege('pgbackground_role', t.oid, 'USAGE') AS role_usage,
+       (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod),
+                          ', ' ORDER BY a.attnum)
+          FROM pg_attribute a
+         WHERE a.attrelid = t.typrelid AND a.attnum > 0) AS columns
+  FROM pg_type t
+  JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
+                     AND d.refobjid = e.oid AND d.deptype = 'e'
+ WHERE e.extname = 'pg_background'
+ ORDER BY t.typname;
+
+-- What 1.8 has that 1.6 does not, and the reverse (functions and types; the
+-- three launch functions point at their 1.8 entry points).
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+SELECT side, regexp_replace(item, ' (args|src|kind)=.*$', '') AS item
+  FROM pgbg_upgrade_test.diff('fresh 1.8', 'fresh 1.6')
+ WHERE item ~ '^(function|type|extension) '
+ ORDER BY 1, 2;
 
 --
 -- Each published starting point, updated to 1.6.  The executor role is
@@ -222,33 +315,33 @@ SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 --
 CREATE EXTENSION pg_background VERSION '1.0';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.0') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.0 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.1';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.1') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.1 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.2';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.2') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.2 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.3';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.3') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.3 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.4';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.4') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- 1.5 goes through pg_background--1.5--1.6.sql, the others through 1.4--1.6.
 CREATE EXTENSION pg_background VERSION '1.5';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.5') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.5 -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- The role may exist already, holding the v1 functions (as the published
@@ -265,7 +358,7 @@ GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4) TO pgbackground_role;
 GRANT EXECUTE ON FUNCTION pg_background_result(int4) TO pgbackground_role;
 GRANT EXECUTE ON FUNCTION pg_background_detach(int4) TO pgbackground_role;
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.4 with role') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 with role -> 1.6') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- Step by step through every version, 1.5 included.
@@ -276,7 +369,103 @@ ALTER EXTENSION pg_background UPDATE TO '1.3';
 ALTER EXTENSION pg_background UPDATE TO '1.4';
 ALTER EXTENSION pg_background UPDATE TO '1.5';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
-SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step -> 1.6') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- 1.6 updated to 1.7.
+--
+CREATE EXTENSION pg_background VERSION '1.6';
+ALTER EXTENSION pg_background UPDATE TO '1.7';
+SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.7') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- Every older version updated to the default version, 1.8, with a plain
+-- ALTER EXTENSION ... UPDATE.
+--
+CREATE EXTENSION pg_background VERSION '1.0';
+ALTER EXTENSION pg_background UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('1.0 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.1';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.1 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.2';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.2 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.3';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.3 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.4';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.5';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.5 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- The issue's own test: 1.6, then ALTER EXTENSION ... UPDATE.
+CREATE EXTENSION pg_background VERSION '1.6';
+ALTER EXTENSION pg_background UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+CREATE EXTENSION pg_background VERSION '1.7';
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.7 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- The role existing already, holding only the v1 functions.
+CREATE EXTENSION pg_background VERSION '1.4';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role') THEN
+        CREATE ROLE pgbackground_role;
+    END IF;
+END;
+$$;
+GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4) TO pgbackground_role;
+GRANT EXECUTE ON FUNCTION pg_background_result(int4) TO pgbackground_role;
+GRANT EXECUTE ON FUNCTION pg_background_detach(int4) TO pgbackground_role;
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 with role -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- Step by step through every version.
+CREATE EXTENSION pg_background VERSION '1.0';
+ALTER EXTENSION pg_background UPDATE TO '1.1';
+ALTER EXTENSION pg_background UPDATE TO '1.2';
+ALTER EXTENSION pg_background UPDATE TO '1.3';
+ALTER EXTENSION pg_background UPDATE TO '1.4';
+ALTER EXTENSION pg_background UPDATE TO '1.5';
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+ALTER EXTENSION pg_background UPDATE TO '1.7';
+ALTER EXTENSION pg_background UPDATE TO '1.8';
+SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- In another schema (where PUBLIC has no USAGE, so 1.8 grants USAGE on the
+-- schema to the executor role): 1.6 updated to 1.8 equals a fresh 1.8 there.
+--
+CREATE EXTENSION pg_background SCHEMA pgbg_upgrade_elsewhere;
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.8 elsewhere') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+CREATE EXTENSION pg_background VERSION '1.6' SCHEMA pgbg_upgrade_elsewhere;
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.8 elsewhere') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- How many facts each snapshot holds (the comparison below is not vacuous).
@@ -286,16 +475,23 @@ SELECT label, count(*) AS facts,
        count(*) FILTER (WHERE item LIKE 'role %') AS role,
        count(*) FILTER (WHERE item LIKE 'pgbackground_role %: t') AS role_grants,
        count(*) FILTER (WHERE item LIKE 'initial privileges %') AS init_privs,
-       count(*) FILTER (WHERE item LIKE 'PUBLIC %') AS public_grants
+       count(*) FILTER (WHERE item LIKE 'PUBLIC %') AS public_grants,
+       count(*) FILTER (WHERE item LIKE 'schema %') AS schema
   FROM pgbg_upgrade_test.snap
  GROUP BY label
  ORDER BY label;
 
+-- Each update compared with the fresh installation of the same version.
+SELECT label, pgbg_upgrade_test.reference(label) AS compared_with
+  FROM (SELECT DISTINCT label FROM pgbg_upgrade_test.snap) l
+ WHERE label LIKE '% -> %'
+ ORDER BY 1;
+
 -- Differences from the fresh installation: none expected.
-SELECT l.label AS upgraded_from, d.side, d.item
+SELECT l.label AS updated, d.side, d.item
   FROM (SELECT DISTINCT label FROM pgbg_upgrade_test.snap
-         WHERE label <> 'fresh') l,
-       pgbg_upgrade_test.diff(l.label) d
+         WHERE label LIKE '% -> %') l,
+       pgbg_upgrade_test.diff(l.label, pgbg_upgrade_test.reference(l.label)) d
  ORDER BY 1, 2, 3;
 
 -- The comparison does see a difference: a fresh installation where PUBLIC
@@ -305,8 +501,8 @@ GRANT EXECUTE ON FUNCTION pg_background_list_v2() TO PUBLIC;
 SELECT pgbg_upgrade_test.take_snapshot('control') > 0 AS snapshot_taken;
 SELECT count(*) AS differences,
        count(*) FILTER (WHERE item LIKE 'function pg_background_list_v2()%') AS acl_lines
-  FROM pgbg_upgrade_test.diff('control');
-SELECT side, item FROM pgbg_upgrade_test.diff('control')
+  FROM pgbg_upgrade_test.diff('control', 'fresh 1.8');
+SELECT side, item FROM pgbg_upgrade_test.diff('control', 'fresh 1.8')
  WHERE item LIKE 'PUBLIC %' ORDER BY 1, 2;
 REVOKE EXECUTE ON FUNCTION pg_background_list_v2() FROM PUBLIC;
 DELETE FROM pgbg_upgrade_test.snap WHERE label = 'control';
@@ -346,6 +542,34 @@ SELECT revoke_pg_background_privileges('regress_pgbg_upgrade_user', true);
 SELECT has_function_privilege('regress_pgbg_upgrade_user',
          'pg_background_submit_v2(text, int4)', 'EXECUTE') AS user_exec;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- 1.8 in a schema where PUBLIC has no USAGE: the helpers grant and revoke
+-- USAGE on the schema too, and pg_background_drop_executor_role() leaves no
+-- trace of the role in the schema's ACL or initial privileges.
+SELECT count(*) AS public_usage
+  FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+ WHERE n.nspname = 'pgbg_upgrade_elsewhere' AND a.grantee = 0;
+CREATE EXTENSION pg_background VERSION '1.3' SCHEMA pgbg_upgrade_elsewhere;
+ALTER EXTENSION pg_background UPDATE;
+SELECT has_schema_privilege('pgbackground_role', 'pgbg_upgrade_elsewhere', 'USAGE') AS role_usage,
+       has_schema_privilege('regress_pgbg_upgrade_user', 'pgbg_upgrade_elsewhere', 'USAGE') AS user_usage;
+SELECT pgbg_upgrade_elsewhere.grant_pg_background_privileges('regress_pgbg_upgrade_user', true);
+SELECT has_schema_privilege('regress_pgbg_upgrade_user', 'pgbg_upgrade_elsewhere', 'USAGE') AS user_usage,
+       has_function_privilege('regress_pgbg_upgrade_user',
+         'pgbg_upgrade_elsewhere.pg_background_stats_v2()', 'EXECUTE') AS user_exec;
+SELECT pgbg_upgrade_elsewhere.revoke_pg_background_privileges('regress_pgbg_upgrade_user');
+SELECT has_schema_privilege('regress_pgbg_upgrade_user', 'pgbg_upgrade_elsewhere', 'USAGE') AS user_usage,
+       has_function_privilege('regress_pgbg_upgrade_user',
+         'pgbg_upgrade_elsewhere.pg_background_stats_v2()', 'EXECUTE') AS user_exec;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+SELECT * FROM pgbg_upgrade_test.role_state();
+SELECT count(*) AS grants_on_schema
+  FROM pg_namespace n, aclexplode(n.nspacl) a
+ WHERE n.nspname = 'pgbg_upgrade_elsewhere' AND a.grantee <> n.nspowner;
+SELECT count(*) AS dangling_initial_privileges
+  FROM pg_init_privs ip, aclexplode(ip.initprivs) x
+ WHERE x.grantee <> 0
+   AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = x.grantee);
 
 --
 -- The helpers on a fresh installation.
@@ -441,7 +665,7 @@ SELECT o.kind,
  GROUP BY 1, 2
  ORDER BY 1, 2;
 
--- Cleanup; the extension stays installed at 1.6.
+-- Cleanup; the extension stays installed at 1.8.
 DROP ROLE regress_pgbg_upgrade_user;
 SET client_min_messages = warning;
 DROP SCHEMA pgbg_upgrade_test CASCADE;
