@@ -169,13 +169,12 @@ SELECT * FROM pg_temp.try($$SELECT * FROM pg_background_result(
     pg_background_launch('COPY (SELECT 1) TO STDOUT')) AS (r text)$$);
 
 --
--- queue_size out of range: 22023 for every launch function.
+-- queue_size out of range: 22023 for every launch function.  From 1.8 on
+-- (the version installed here) 0 or a negative size means
+-- pg_background.default_queue_size; the 1.6 entry points still refuse them
+-- (tested at the end of this file).
 --
 SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', 10)$$) t
- WHERE t NOT LIKE 'DETAIL:%';
-SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', 0)$$) t
- WHERE t NOT LIKE 'DETAIL:%';
-SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', -1)$$) t
  WHERE t NOT LIKE 'DETAIL:%';
 SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', 1073741824)$$) t
  WHERE t NOT LIKE 'DETAIL:%';
@@ -183,13 +182,25 @@ SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', 2147483647)$
  WHERE t NOT LIKE 'DETAIL:%';
 SELECT t FROM pg_temp.try($$SELECT pg_background_launch_v2('SELECT 1', 10)$$) t
  WHERE t NOT LIKE 'DETAIL:%';
-SELECT t FROM pg_temp.try($$SELECT pg_background_launch_v2('SELECT 1', -2147483648)$$) t
- WHERE t NOT LIKE 'DETAIL:%';
 SELECT t FROM pg_temp.try($$SELECT pg_background_submit_v2('SELECT 1', 10)$$) t
  WHERE t NOT LIKE 'DETAIL:%';
 SELECT t FROM pg_temp.try($$SELECT pg_background_submit_v2('SELECT 1', 1073741824)$$) t
  WHERE t NOT LIKE 'DETAIL:%';
 -- no worker was left behind by a refused launch
+SELECT count(*) FROM errors_list;
+-- 0 and negative sizes: the default queue size, for every launch function
+SELECT pg_background_launch('SELECT 1', 0) AS pid0 \gset
+SELECT pg_background_launch('SELECT 2', -1) AS pid1 \gset
+SELECT pid AS pid2, cookie AS cookie2
+  FROM pg_background_launch_v2('SELECT 3', -2147483648) \gset
+SELECT pid AS pid3, cookie AS cookie3
+  FROM pg_background_submit_v2('SELECT 4', 0) \gset
+SELECT sql_preview, queue_size FROM errors_list ORDER BY sql_preview;
+SELECT * FROM pg_background_result(:pid0) AS (x int);
+SELECT * FROM pg_background_result(:pid1) AS (x int);
+SELECT * FROM pg_background_result_v2(:pid2, :cookie2) AS (x int);
+SELECT pg_background_wait_v2(:pid3, :cookie3);
+SELECT pg_background_detach_v2(:pid3, :cookie3);
 SELECT count(*) FROM errors_list;
 
 --
@@ -355,4 +366,51 @@ SELECT * FROM pg_background_result(
 SELECT count(*) FROM errors_list;
 
 DROP VIEW errors_list;
+
+--
+-- The 1.6 entry points refuse a queue_size of 0 or less (22023); updating
+-- the installation to 1.8 makes the same calls use the default queue size.
+--
+DROP EXTENSION pg_background;
+CREATE EXTENSION pg_background VERSION '1.6';
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', 0)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+SELECT t FROM pg_temp.try($$SELECT pg_background_launch('SELECT 1', -1)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+SELECT t FROM pg_temp.try($$SELECT pg_background_launch_v2('SELECT 1', 0)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+SELECT t FROM pg_temp.try($$SELECT pg_background_launch_v2('SELECT 1', -2147483648)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+SELECT t FROM pg_temp.try($$SELECT pg_background_submit_v2('SELECT 1', 0)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+SELECT t FROM pg_temp.try($$SELECT pg_background_submit_v2('SELECT 1', -1)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+-- pg_background.default_queue_size does not change that
+SET pg_background.default_queue_size = '128kB';
+SELECT t FROM pg_temp.try($$SELECT pg_background_launch_v2('SELECT 1', 0)$$) t
+ WHERE t NOT LIKE 'DETAIL:%';
+RESET pg_background.default_queue_size;
+-- a positive size works as before
+SELECT * FROM pg_background_result(pg_background_launch('SELECT 16', 1024)) AS (x int);
+SELECT count(*) AS workers
+  FROM pg_background_list_v2()
+    AS (pid int4, cookie int8, launched_at timestamptz, user_id oid,
+        queue_size int4, state text, sql_preview text, last_error text,
+        consumed bool);
+ALTER EXTENSION pg_background UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pid, cookie FROM pg_background_launch_v2('SELECT 18', 0) \gset
+SELECT queue_size
+  FROM pg_background_list_v2()
+    AS (pid int4, cookie int8, launched_at timestamptz, user_id oid,
+        queue_size int4, state text, sql_preview text, last_error text,
+        consumed bool);
+SELECT * FROM pg_background_result_v2(:pid, :cookie) AS (x int);
+SELECT * FROM pg_background_result(pg_background_launch('SELECT 19', -1)) AS (x int);
+-- a fresh 1.8 installation for the tests that follow
+DROP EXTENSION pg_background;
+CREATE EXTENSION pg_background;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+
 DROP TABLE errors_t;
