@@ -69,6 +69,7 @@ static void launcher_free_buffer(PgbgTask *task);
 static void launcher_reap_detached(void);
 static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
+static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
 
 /* ------------------------------------------------------------------------
@@ -88,6 +89,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 	dsm_segment *seg;
 	PgbgFixed  *fixed;
 	shm_mq	   *mq;
+	shm_mq_handle *mqh;
 	BackgroundWorkerHandle *handle;
 	MemoryContext taskcxt;
 	MemoryContext oldcxt;
@@ -109,10 +111,18 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 		seg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
 									 &fixed, &mq);
 
-		/* the handle must live as long as the task: see pgbg_release_task */
+		/*
+		 * Attach to the queue before the worker exists: if this session dies
+		 * before the worker starts, detaching the segment then marks the
+		 * queue detached, so the worker never blocks on a reader that is
+		 * gone.  The handle must live as long as the task (see
+		 * pgbg_release_task), so both go in the task's context.
+		 */
 		oldcxt = MemoryContextSwitchTo(taskcxt);
+		mqh = shm_mq_attach(mq, seg, NULL);
 		handle = launcher_register(seg, fixed);
 		MemoryContextSwitchTo(oldcxt);
+		shm_mq_set_handle(mqh, handle);
 
 		pid = launcher_wait_for_start(handle, seg, fixed);
 	}
@@ -144,7 +154,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 	task->seg = seg;
 	task->fixed = fixed;
 	task->handle = handle;
-	task->mqh = shm_mq_attach(mq, seg, handle);
+	task->mqh = mqh;
 	MemoryContextSwitchTo(oldcxt);
 
 	/* from now on the mapping outlives this transaction */
@@ -620,6 +630,16 @@ pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
  * ------------------------------------------------------------------------
  */
 
+/* Has the worker process exited (or the postmaster died)? */
+static bool
+launcher_process_gone(PgbgTask *task)
+{
+	pid_t		pid;
+	BgwHandleStatus status = GetBackgroundWorkerPid(task->handle, &pid);
+
+	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED;
+}
+
 /* Has the task ended?  Drains what is left when it has. */
 bool
 pgbg_task_finished(PgbgTask *task)
@@ -643,6 +663,12 @@ pgbg_task_finished(PgbgTask *task)
  * Wait until the task ends or timeout_ms passes (-1: no limit), reading
  * its messages meanwhile so it never blocks on a full queue.  Returns
  * whether it ended.
+ *
+ * "Ended" means the worker process has exited, not only that its last
+ * message arrived: then its background worker slot is free again, and a
+ * launch right after a wait or a cancel with grace cannot fail for want
+ * of one.  The postmaster sets our latch when the worker exits
+ * (bgw_notify_pid), so this costs no polling.
  */
 bool
 pgbg_wait(PgbgTask *task, int timeout_ms)
@@ -659,7 +685,7 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 
 		while (pgbg_pump(task, true))
 			;
-		if (pgbg_task_finished(task))
+		if (pgbg_task_finished(task) && launcher_process_gone(task))
 			return true;
 
 		if (timeout_ms >= 0)
