@@ -2,7 +2,7 @@
 # Helpers shared by scripts/run-tests.sh and scripts/quickstart.sh.
 # Sourced, never run. Targets Debian 12 with PostgreSQL 15 from the Debian archive.
 
-PG_MAJOR=15
+PG_MAJOR=${PG_MAJOR:-15}   # CI sets it to test other majors (PGDG packages)
 PGBIN=/usr/lib/postgresql/${PG_MAJOR}/bin
 PG_CONFIG=${PGBIN}/pg_config
 PGXS_DIR=/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs

@@ -245,10 +245,11 @@ run_pg_regress_suite() {
         make -s --no-print-directory installcheck PG_CONFIG="$PG_CONFIG" "$@" \
         EXTRA_REGRESS_OPTS="--host=$SCRATCH/sock --port=$REGRESS_PORT"
     rc=$?
-    # pg_regress (PG 15) prints "test NAME ... ok" per passing file.
+    # pg_regress prints "test NAME ... ok" per passing file up to PG 15,
+    # "ok N - NAME" (TAP style) from PG 16 on.
     passed=0
     for t in $tests; do
-        if grep -Eq "^(test +| +)${t} +\.\.\. ok( |$)" "$log"; then
+        if grep -Eq "^(test +| +)${t} +\.\.\. ok( |$)|^ok +[0-9]+ +[-+] +${t}( |$)" "$log"; then
             passed=$((passed + 1))
         else
             R_NOTE[$name]+=" $t"
