@@ -141,9 +141,10 @@ sub checkpointer_start
 
 =item assert_no_restart($node, $label)
 
-Two assertions: the checkpointer's backend_start is the one recorded when
-the node was made, and the server log has no line of a crash or of a
-crash-restart cycle.
+Three assertions: the checkpointer's backend_start is the one recorded when
+the node was made; the server log has no line of a crash or of a
+crash-restart cycle; and it has no leak warning (DSM segment, resource owner,
+temporary file) either.
 
 =cut
 
@@ -157,9 +158,16 @@ sub assert_no_restart
 		$checkpointer_start{ $node->name },
 		"$label: checkpointer not restarted (no crash-restart cycle)");
 
-	my @bad = grep { /$CRASH_RE/ } split /\n/, slurp_file($node->logfile);
+	my @lines = split /\n/, slurp_file($node->logfile);
+	my @bad = grep { /$CRASH_RE/ } @lines;
 	ok(!@bad, "$label: server log has no crash or reinitialization lines")
 	  or diag join("\n", @bad);
+
+	# resource owner / DSM / temporary file leak warnings at transaction or
+	# process end
+	my @leaks = grep { /WARNING:.*(?:leak|not closed|still referenced)/i } @lines;
+	ok(!@leaks, "$label: server log has no leak warnings")
+	  or diag join("\n", @leaks);
 }
 
 =pod
