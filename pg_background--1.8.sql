@@ -333,9 +333,9 @@ BEGIN
     -- 17 they are not, and left there they would make pg_dump emit
     -- REVOKE ... FROM a role that no longer exists, so remove the role from
     -- the initial privileges of this extension's objects by hand.  The same
-    -- goes for the extension's schema: when PUBLIC lacks USAGE on it, the
-    -- installation script granted USAGE to the role, and PostgreSQL before 17
-    -- records that grant as an initial privilege of the schema too.
+    -- goes for the extension's schema: unless everyone may use it, the
+    -- installation script granted USAGE on it to the role, and PostgreSQL
+    -- before 17 records that grant as an initial privilege of the schema too.
     IF pg_catalog.current_setting('server_version_num')::pg_catalog.int4
        OPERATOR(pg_catalog.>=) 170000 THEN
         DROP OWNED BY pgbackground_role;
