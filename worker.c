@@ -188,6 +188,16 @@ worker_become_caller(char *gucstate)
 	 */
 	SetConfigOption("statement_timeout", "0", PGC_USERSET, PGC_S_SESSION);
 
+	/*
+	 * A submitted worker's output is never read, so it must not fill its
+	 * queue with notices: only its error goes out (for list_v2's
+	 * last_error).  The override source keeps a SET in its SQL from
+	 * undoing this.
+	 */
+	if (fixed->results_disabled)
+		SetConfigOption("client_min_messages", "error", PGC_SUSET,
+						PGC_S_OVERRIDE);
+
 	if (OidIsValid(fixed->outer_user_id))
 		outer_is_superuser = superuser_arg(fixed->outer_user_id);
 	CommitTransactionCommand();
