@@ -586,7 +586,7 @@ pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg)
 	SpinLockAcquire(&task->fixed->mutex);
 	has = task->fixed->has_progress;
 	*pct = task->fixed->progress_pct;
-	*msg = has && task->fixed->progress_msg[0] != '\0' ?
+	*msg = has && task->fixed->has_progress_msg ?
 		pstrdup(task->fixed->progress_msg) : NULL;
 	SpinLockRelease(&task->fixed->mutex);
 	return has;

@@ -73,6 +73,7 @@ typedef struct PgbgFixed
 	TimestampTz started_at;		/* worker began running the SQL */
 	TimestampTz finished_at;	/* worker is done, either way */
 	bool		has_progress;	/* pg_background_progress() was called */
+	bool		has_progress_msg;	/* ... with a non-NULL message */
 	int32		progress_pct;
 	char		progress_msg[PGBG_PROGRESS_MSG_LEN];
 

@@ -532,6 +532,7 @@ pgbg_worker_report_progress(int32 pct, const char *msg)
 
 	SpinLockAcquire(&worker_fixed->mutex);
 	worker_fixed->has_progress = true;
+	worker_fixed->has_progress_msg = (msg != NULL);
 	worker_fixed->progress_pct = pct;
 	if (msg != NULL)
 		memcpy(worker_fixed->progress_msg, msg, len);
