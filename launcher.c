@@ -581,14 +581,20 @@ launcher_check_max_workers(void)
 bool
 pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg)
 {
+	char		buf[PGBG_PROGRESS_MSG_LEN];
 	bool		has;
+	bool		has_msg;
 
+	/* copy under the spinlock, allocate after releasing it */
 	SpinLockAcquire(&task->fixed->mutex);
 	has = task->fixed->has_progress;
+	has_msg = task->fixed->has_progress_msg;
 	*pct = task->fixed->progress_pct;
-	*msg = has && task->fixed->has_progress_msg ?
-		pstrdup(task->fixed->progress_msg) : NULL;
+	memcpy(buf, task->fixed->progress_msg, sizeof(buf));
 	SpinLockRelease(&task->fixed->mutex);
+
+	buf[sizeof(buf) - 1] = '\0';
+	*msg = has && has_msg ? pstrdup(buf) : NULL;
 	return has;
 }
 
