@@ -58,8 +58,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-# node name => checkpointer backend_start recorded at creation
+# node name => checkpointer backend_start recorded at creation (or at the
+# last rebaseline())
 my %checkpointer_start;
+
+# node name => offset in the server log from which assert_no_restart looks
+# (0 unless rebaseline() was called after an intended restart)
+my %log_offset;
 
 # Lines that only appear when a child crashed and the postmaster
 # reinitialized shared memory (or would have).
@@ -158,7 +163,7 @@ sub assert_no_restart
 		$checkpointer_start{ $node->name },
 		"$label: checkpointer not restarted (no crash-restart cycle)");
 
-	my @lines = split /\n/, slurp_file($node->logfile);
+	my @lines = split /\n/, log_since($node, $log_offset{ $node->name } // 0);
 	my @bad = grep { /$CRASH_RE/ } @lines;
 	ok(!@bad, "$label: server log has no crash or reinitialization lines")
 	  or diag join("\n", @bad);
@@ -168,6 +173,64 @@ sub assert_no_restart
 	my @leaks = grep { /WARNING:.*(?:leak|not closed|still referenced)/i } @lines;
 	ok(!@leaks, "$label: server log has no leak warnings")
 	  or diag join("\n", @leaks);
+}
+
+=pod
+
+=item rebaseline($node)
+
+After an intended stop and start of $node: record the new checkpointer's
+backend_start and the current end of the server log, so that a later
+assert_no_restart() checks only what happened from now on.
+
+=cut
+
+sub rebaseline
+{
+	my ($node) = @_;
+	my $start = checkpointer_start($node);
+	croak "no checkpointer in pg_stat_activity" if $start eq '';
+	$checkpointer_start{ $node->name } = $start;
+	$log_offset{ $node->name } = log_position($node);
+	return;
+}
+
+=pod
+
+=item log_position($node), log_since($node, $offset [, $end])
+
+The current size of the server log, and its text from byte $offset (up to
+$end, if given).
+
+=cut
+
+sub log_position
+{
+	my ($node) = @_;
+	return -s $node->logfile // 0;
+}
+
+sub log_since
+{
+	my ($node, $offset, $end) = @_;
+	my $text = slurp_file($node->logfile);
+	$end //= length $text;
+	return '' if $offset >= $end;
+	return substr($text, $offset, $end - $offset);
+}
+
+=pod
+
+=item crash_lines($text)
+
+The lines of server log text that tell of a crash or a crash-restart cycle.
+
+=cut
+
+sub crash_lines
+{
+	my ($text) = @_;
+	return grep { /$CRASH_RE/ } split /\n/, $text;
 }
 
 =pod
@@ -471,6 +534,104 @@ sub terminate
 	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	return $node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid");
+}
+
+=pod
+
+=item launch_v2($session, $sql [, $queue_size])
+
+pg_background_launch_v2($sql) in the session (die on error); returns (pid,
+cookie).
+
+=cut
+
+sub launch_v2
+{
+	my ($s, $sql, $queue_size) = @_;
+	$queue_size //= 65536;
+	my $out = query_ok($s,
+		"SELECT pid, cookie FROM pg_background_launch_v2(\$pgbg\$$sql\$pgbg\$, $queue_size)"
+	);
+	my ($pid, $cookie) = split /\|/, $out;
+	croak "launch_v2 returned '$out'" unless defined $cookie;
+	return ($pid, $cookie);
+}
+
+=pod
+
+=item $LIST_COLS
+
+The column definition list of pg_background_list_v2().
+
+=cut
+
+our $LIST_COLS =
+  'AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, '
+  . 'state text, sql_preview text, last_error text, consumed bool)';
+
+=pod
+
+=item assert_slots_usable($node, $n, $label)
+
+Every one of the $n background worker slots can be used at once: from a new
+session, launch $n workers that wait for an advisory lock held by another new
+session, see all $n run at the same time, see one more launch fail with 53000,
+then release them, read each result and wait until no worker is left.  Needs
+nothing else using a slot, and pg_background.max_workers >= $n (the default
+is 16).  Uses advisory lock key 774411.  Returns whether every step worked
+(several assertions).
+
+=cut
+
+sub assert_slots_usable
+{
+	my ($node, $n, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'slots';
+	my $key = 774411;
+	my $ok = 1;
+
+	my $ctl = session($node);
+	my $s = session($node);
+	query_ok($ctl, "SELECT pg_advisory_lock($key)");
+	my @h;
+	for my $i (1 .. $n)
+	{
+		my ($out, $err) = query($s,
+			"SELECT pid, cookie FROM pg_background_launch_v2('SELECT true FROM pg_advisory_xact_lock_shared($key)')"
+		);
+		if ($err ne '')
+		{
+			$ok = 0;
+			diag "$label: launch $i of $n failed: $err";
+			last;
+		}
+		push @h, [ split /\|/, $out ];
+	}
+	$ok &&= ok(scalar(@h) == $n, "$label: $n workers launched at once");
+	$ok &&= ok(
+		$node->poll_query_until(
+			'postgres',
+			"SELECT count(*) = $n FROM pg_stat_activity WHERE backend_type = 'pg_background' AND wait_event = 'advisory'"
+		),
+		"$label: all $n run at the same time");
+	my ($out, $err) = query($s, q{SELECT pg_background_launch_v2('SELECT 1')});
+	$ok &= is(sqlstate($err), '53000', "$label: one more launch is 53000")
+	  ? 1 : 0;
+	query_ok($ctl, "SELECT pg_advisory_unlock($key)");
+	my $read = 0;
+	for my $h (@h)
+	{
+		my ($o, $e) = query($s,
+			"SELECT count(*) FROM pg_background_result_v2($h->[0], $h->[1]) AS (x bool)"
+		);
+		$read++ if $e eq '' && $o eq '1';
+	}
+	$ok &= is($read, scalar(@h), "$label: every one of them finished") ? 1 : 0;
+	$s->quit;
+	$ctl->quit;
+	$ok &= wait_for_no_workers($node, "$label: no worker left afterwards") ? 1 : 0;
+	return $ok;
 }
 
 =pod
