@@ -315,20 +315,26 @@ sub postmaster_has_no_worker_children
 
 =pod
 
-=item session($node)
+=item session($node [, timeout => $seconds] [, user => $role])
 
 A background psql session on database postgres that keeps going after
-errors, with VERBOSITY verbose so every error carries its SQLSTATE.
+errors, with VERBOSITY verbose so every error carries its SQLSTATE.  Each
+query may take up to timeout_default seconds, or $seconds if given.  It logs
+in as the OS user's role, or as $role if given.
 
 =cut
 
 sub session
 {
-	my ($node) = @_;
+	my ($node, %opts) = @_;
 	my $s = $node->background_psql(
 		'postgres',
 		on_error_stop => 0,
-		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+		(defined $opts{timeout} ? (timeout => $opts{timeout}) : ()),
+		extra_params => [
+			'-v', 'VERBOSITY=verbose',
+			(defined $opts{user} ? ('-U', $opts{user}) : ())
+		]);
 	# the timeout applies to each query, not to the whole session
 	$s->set_query_timer_restart();
 	return $s;
