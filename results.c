@@ -84,7 +84,20 @@ results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg)
 		return false;
 	if (res == SHM_MQ_DETACHED)
 	{
+		bool		committed;
+
+		/*
+		 * A worker that committed and was then stopped before its final
+		 * message got through (blocked on a full queue, say) did finish its
+		 * work: count the stream as complete.  Everything it sent before
+		 * the commit has been read by now.
+		 */
+		SpinLockAcquire(&task->fixed->mutex);
+		committed = task->fixed->committed;
+		SpinLockRelease(&task->fixed->mutex);
 		task->stream_ended = true;
+		if (committed)
+			task->saw_end = true;
 		return false;
 	}
 	if (nbytes < 1 || nbytes > (Size) PG_INT32_MAX)
