@@ -300,6 +300,12 @@ sub probe
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $wpid");
 	my $done = committed('t', $tag);
 	PgBgTest::query_ok($s, "SELECT pg_background_detach_v2($wpid, $cookie)");
+	# a detached worker finishes on its own; let it exit (and its slot be
+	# freed) before the next probe, so that probes never run out of slots
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $wpid")
+	  && PgBgTest::wait_until(sub { PgBgTest::postmaster_has_no_worker_children($node) })
+	  or die "probe $n: detached worker did not exit";
 	return 'fits' if $gone eq 't';
 	return $done ? 'after_commit' : 'before_commit';
 }
@@ -497,6 +503,7 @@ sub check_launch_works
 	my ($wpid, $cookie) = launch_v2('SELECT 5');
 	my ($out, $err) = read_result($wpid, $cookie, '(x int)');
 	is($out, '5', "$label: a launch works again");
+	PgBgTest::wait_for_no_workers($node, "$label: that worker ended");
 }
 
 # a parallel query in session $par whose workers wait for advisory lock 44;
