@@ -29,3 +29,10 @@ fuzz:
 	$(MAKE) -C fuzz run PG_CONFIG=$(PG_CONFIG)
 
 .PHONY: fuzz
+
+# The whole suite with the module built with UndefinedBehaviorSanitizer; any
+# report in a server log fails it (see scripts/run-tests.sh and common.sh).
+sanitize:
+	PGBG_SANITIZE=1 bash scripts/run-tests.sh
+
+.PHONY: sanitize

@@ -112,13 +112,28 @@ pgbg_copy_tree() {
         -cf - . | tar -C "$dest" -xf -
 }
 
+# Extra make arguments: PGBG_SANITIZE=1 builds the module with
+# UndefinedBehaviorSanitizer, its runtime linked statically into the module
+# (the distribution's server is not instrumented and needs no preload), and
+# no LLVM bitcode (clang would build that with other flags).  Reports are
+# "runtime error:" lines in the server logs.  AddressSanitizer cannot be
+# linked into a module the way UBSan can, and preloading its runtime into
+# Debian's server binary deadlocks at start-up (in glibc's bindtextdomain
+# lock); the message parsers get ASan through the fuzzer instead (make fuzz).
+PGBG_MAKE_FLAGS=()
+if [ "${PGBG_SANITIZE:-0}" = 1 ]; then
+    PGBG_MAKE_FLAGS=(with_llvm=no
+        "COPT=-fsanitize=undefined -fno-omit-frame-pointer"
+        "LDFLAGS_SL=-fsanitize=undefined -static-libubsan")
+fi
+
 # Build (warnings are errors via the Makefile) and install from DIR.
 # Output goes to LOG; the tail is shown on failure. Returns non-zero on failure.
 pgbg_build_install() {
     local dir=$1 log=$2 jobs
     jobs=$(nproc 2>/dev/null || echo 2)
     pgbg_log "building in $dir (make -j$jobs PG_CONFIG=$PG_CONFIG)"
-    if ! make -C "$dir" -j"$jobs" PG_CONFIG="$PG_CONFIG" >"$log" 2>&1; then
+    if ! make -C "$dir" -j"$jobs" PG_CONFIG="$PG_CONFIG" "${PGBG_MAKE_FLAGS[@]}" >"$log" 2>&1; then
         echo "---- build failed; last lines of the build log ----"
         tail -n 80 "$log"
         return 1
@@ -136,7 +151,7 @@ pgbg_build_install() {
             return 1
         fi
     fi
-    if ! "${sudo[@]}" make -C "$dir" PG_CONFIG="$PG_CONFIG" install >>"$log" 2>&1; then
+    if ! "${sudo[@]}" make -C "$dir" PG_CONFIG="$PG_CONFIG" "${PGBG_MAKE_FLAGS[@]}" install >>"$log" 2>&1; then
         echo "---- make install failed; last lines ----"
         tail -n 40 "$log"
         return 1

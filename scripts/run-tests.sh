@@ -35,6 +35,12 @@
 #   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 900)
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
+#   PG_MAJOR                server major version to install and test (default 15)
+#   PGBG_SANITIZE=1         build the module with UBSan (runtime linked in) and fail
+#                           the run on any "runtime error:" in a server log (`make
+#                           sanitize`; see scripts/common.sh for why not ASan). It
+#                           installs the instrumented module system-wide: run the
+#                           normal suite afterwards to put the plain build back.
 set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -157,6 +163,7 @@ if ! pgbg_build_install "$SRC" "$SCRATCH/build.log"; then
     exit 1
 fi
 chown -R "$(pgbg_pg_owner)" "$SCRATCH"
+
 
 # Makefile variables, read through PGXS itself so the lists live only in the Makefile.
 cat >"$TOOLS/print.mk" <<'EOF'
@@ -427,6 +434,17 @@ for s in "${FAILED_DETAILS[@]}"; do
 done
 
 TOTAL_P=0; TOTAL_F=0
+SAN_REPORTS=0
+if [ "${PGBG_SANITIZE:-0}" = 1 ]; then
+    # UBSan reports land in the server logs (regress cluster and TAP nodes)
+    SAN_REPORTS=$(grep -rl --include='*.log' 'runtime error:' "$SCRATCH" 2>/dev/null | wc -l)
+    if [ "$SAN_REPORTS" -gt 0 ]; then
+        echo "================ sanitizer reports ================"
+        grep -r --include='*.log' -A3 'runtime error:' "$SCRATCH" | head -c 20000
+    else
+        echo "sanitizers: no UBSan report in any server log"
+    fi
+fi
 echo
 echo "================ pg_background test summary ================"
 for s in regress isolation tap; do
@@ -441,6 +459,10 @@ for s in regress isolation tap; do
     [ "${R_FAIL[$s]}" -gt 0 ] && line+="   failing:${R_NOTE[$s]:-}"
     echo "$line"
 done
+if [ "$SAN_REPORTS" -gt 0 ]; then
+    echo "sanitizers: $SAN_REPORTS report(s)"
+    TOTAL_F=$((TOTAL_F + SAN_REPORTS))
+fi
 [ "$KEEP" -eq 0 ] && [ "$TOTAL_F" -gt 0 ] && echo "(re-run with --keep to inspect $SCRATCH afterwards)"
 if [ $((TOTAL_P + TOTAL_F)) -eq 0 ]; then
     echo "no test ran: counting that as a failure"
