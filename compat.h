@@ -136,10 +136,4 @@ pgbg_end_command(PgbgQueryCompletion *qc, CommandDest dest)
 #define pgbg_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-/*
- * Materialize-mode set-returning functions: InitMaterializedSRF() exists
- * from 15 on; earlier versions set up the tuplestore by hand, which is what
- * we do everywhere (pgbg_init_materialize in launcher.c), so nothing here.
- */
-
 #endif							/* PG_BACKGROUND_COMPAT_H */

@@ -217,7 +217,6 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 	fixed->authenticated_user_id = GetAuthenticatedUserId();
 	fixed->outer_user_id = GetCurrentRoleId();
 	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
-	fixed->launcher_pid = MyProcPid;
 	fixed->results_disabled = results_disabled;
 	fixed->timeout_ms = pgbg_worker_timeout;
 	SpinLockInit(&fixed->mutex);

@@ -56,7 +56,6 @@ typedef struct PgbgFixed
 	Oid			current_user_id;
 	int			sec_context;
 
-	pid_t		launcher_pid;
 	bool		results_disabled;	/* pg_background_submit_v2 */
 
 	/*
@@ -100,6 +99,7 @@ typedef struct PgbgColumn
 	Oid			typid;
 	int32		typmod;
 	int16		format;			/* 0 = text, 1 = binary */
+	char		decoder;		/* set by pgbg_prepare_decoders */
 } PgbgColumn;
 
 typedef struct PgbgRowDesc
@@ -214,6 +214,5 @@ extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 								Oid *typioparams, Datum *values, bool *nulls);
 extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
 								  FmgrInfo *finfo, Oid *typioparams);
-extern int	pgbg_elevel_from_severity(const char *severity);
 
 #endif							/* PG_BACKGROUND_H */

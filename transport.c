@@ -29,6 +29,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/typcache.h"
 
 #include "pg_background.h"
@@ -176,7 +177,7 @@ pgbg_parse_command_tag(const char *data, int len, const char **tag)
 }
 
 /* Map a non-localized severity ('V' field) to an elevel. */
-int
+static int
 pgbg_elevel_from_severity(const char *severity)
 {
 	static const struct
@@ -357,7 +358,15 @@ pgbg_check_tag_rowtype(TupleDesc expected)
 				 errhint("Use a column definition list such as AS (result text).")));
 }
 
-/* Look up the input (text) or receive (binary) function of each column. */
+/* How a binary column is decoded; chosen once per column, not per value. */
+#define DECODE_RECEIVE		'r'		/* the type's receive function */
+#define DECODE_RECORD		'a'		/* an anonymous record */
+#define DECODE_RECORD_ARRAY	'A'		/* an array of anonymous records */
+
+/*
+ * Look up the input (text) or receive (binary) function of each column,
+ * and how its binary values are decoded.
+ */
 void
 pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 					  Oid *typioparams)
@@ -368,6 +377,13 @@ pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 	{
 		Oid			typid = TupleDescAttr(tupdesc, i)->atttypid;
 		Oid			func;
+
+		if (typid == RECORDOID)
+			desc->cols[i].decoder = DECODE_RECORD;
+		else if (get_element_type(typid) == RECORDOID)
+			desc->cols[i].decoder = DECODE_RECORD_ARRAY;
+		else
+			desc->cols[i].decoder = DECODE_RECEIVE;
 
 		if (desc->cols[i].format == 1)
 			getTypeBinaryInputInfo(typid, &func, &typioparams[i]);
@@ -380,30 +396,31 @@ pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 static Datum decode_anonymous_record(StringInfo buf);
 static Datum decode_anonymous_record_array(StringInfo buf);
 
-/* Decode one binary value with its type's receive function. */
+/*
+ * Decode one binary value.  Receive functions expect a NUL after the data,
+ * so it is copied into buf (reused from value to value by the caller when
+ * it can be).
+ */
 static Datum
-decode_binary(FmgrInfo *finfo, Oid typid, Oid typioparam, int32 typmod,
-			  const char *data, int len)
+decode_binary(FmgrInfo *finfo, char decoder, Oid typioparam, int32 typmod,
+			  const char *data, int len, StringInfo buf)
 {
-	StringInfoData buf;
 	Datum		value;
 
-	/* receive functions expect a NUL after the data */
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, data, len);
+	resetStringInfo(buf);
+	appendBinaryStringInfo(buf, data, len);
 
-	if (typid == RECORDOID)
-		value = decode_anonymous_record(&buf);
-	else if (get_element_type(typid) == RECORDOID)
-		value = decode_anonymous_record_array(&buf);
+	if (decoder == DECODE_RECORD)
+		value = decode_anonymous_record(buf);
+	else if (decoder == DECODE_RECORD_ARRAY)
+		value = decode_anonymous_record_array(buf);
 	else
-		value = ReceiveFunctionCall(finfo, &buf, typioparam, typmod);
+		value = ReceiveFunctionCall(finfo, buf, typioparam, typmod);
 
-	if (buf.cursor != buf.len)
+	if (buf->cursor != buf->len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("incorrect binary data format in pg_background result")));
-	pfree(buf.data);
 	return value;
 }
 
@@ -450,11 +467,19 @@ decode_anonymous_record(StringInfo buf)
 			Oid			recv;
 			Oid			ioparam;
 			FmgrInfo	flinfo;
+			StringInfoData field;
+			char		decoder = DECODE_RECEIVE;
 
+			if (coltype == RECORDOID)
+				decoder = DECODE_RECORD;
+			else if (get_element_type(coltype) == RECORDOID)
+				decoder = DECODE_RECORD_ARRAY;
 			getTypeBinaryInputInfo(coltype, &recv, &ioparam);
 			fmgr_info(recv, &flinfo);
-			values[i] = decode_binary(&flinfo, coltype, ioparam, -1,
-									  buf->data + buf->cursor, len);
+			initStringInfo(&field);
+			values[i] = decode_binary(&flinfo, decoder, ioparam, -1,
+									  buf->data + buf->cursor, len, &field);
+			pfree(field.data);
 			buf->cursor += len;
 		}
 	}
@@ -543,9 +568,19 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 					TupleDesc tupdesc, FmgrInfo *finfo, Oid *typioparams,
 					Datum *values, bool *nulls)
 {
+	static StringInfo scratch = NULL;
 	PgbgReader	r = {data, len, 0};
 	int16		natts;
 	int			i;
+
+	/* one buffer for every value of every row, instead of one per value */
+	if (scratch == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+		scratch = makeStringInfo();
+		MemoryContextSwitchTo(oldcxt);
+	}
 
 	if (!reader_int16(&r, &natts) || natts != tupdesc->natts)
 		ereport(ERROR,
@@ -579,17 +614,17 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 		}
 
 		if (desc->cols[i].format == 1)
-			values[i] = decode_binary(&finfo[i], att->atttypid,
+			values[i] = decode_binary(&finfo[i], desc->cols[i].decoder,
 									  typioparams[i], att->atttypmod,
-									  r.data + r.pos, vlen);
+									  r.data + r.pos, vlen, scratch);
 		else
 		{
-			char	   *str = pnstrdup(r.data + r.pos, vlen);
-
-			pg_verifymbstr(str, vlen, false);
-			values[i] = InputFunctionCall(&finfo[i], str, typioparams[i],
-										  att->atttypmod);
-			pfree(str);
+			/* input functions want a NUL-terminated string */
+			resetStringInfo(scratch);
+			appendBinaryStringInfo(scratch, r.data + r.pos, vlen);
+			pg_verifymbstr(scratch->data, vlen, false);
+			values[i] = InputFunctionCall(&finfo[i], scratch->data,
+										  typioparams[i], att->atttypmod);
 		}
 		r.pos += vlen;
 	}
@@ -598,6 +633,14 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("malformed data row from pg_background worker"),
 				 errdetail("The row has trailing bytes.")));
+
+	/* do not keep a buffer grown by one huge value for the whole session */
+	if (scratch->maxlen > 1024 * 1024)
+	{
+		pfree(scratch->data);
+		pfree(scratch);
+		scratch = NULL;
+	}
 }
 
 #endif							/* PGBG_TRANSPORT_PARSERS_ONLY */
