@@ -30,9 +30,19 @@ fuzz:
 
 .PHONY: fuzz
 
-# The whole suite with the module built with UndefinedBehaviorSanitizer; any
-# report in a server log fails it (see scripts/run-tests.sh and common.sh).
+# The whole suite under AddressSanitizer + UBSan: a PostgreSQL server built
+# with both (scripts/build-asan-server.sh, from Debian's source package;
+# reused once built) and the module built the same way; any sanitizer report
+# in any log fails the run.  It installs the module into that server only.
 sanitize:
-	PGBG_SANITIZE=1 bash scripts/run-tests.sh
+	pgcfg=$$(bash scripts/build-asan-server.sh) && \
+	PGBG_SANITIZE=asan PGBG_PG_CONFIG="$$pgcfg" bash scripts/run-tests.sh
 
-.PHONY: sanitize
+# The whole suite with the module built with UBSan only (runtime linked into
+# the module), against the distribution's server: quicker, no server build.
+# It installs the instrumented module system-wide; run the normal suite (or
+# make install) afterwards to put the plain build back.
+sanitize-ubsan:
+	PGBG_SANITIZE=ubsan bash scripts/run-tests.sh
+
+.PHONY: sanitize sanitize-ubsan

@@ -103,15 +103,17 @@ pgbg_process_completed_notifies(void)
  * its run_once argument in 18.
  */
 static inline void
-pgbg_portal_run(Portal portal, DestReceiver *receiver, PgbgQueryCompletion *qc)
+pgbg_portal_run(Portal portal, bool top_level, DestReceiver *receiver,
+				PgbgQueryCompletion *qc)
 {
 #if PG_VERSION_NUM >= 180000
-	(void) PortalRun(portal, FETCH_ALL, true, receiver, receiver, qc);
+	(void) PortalRun(portal, FETCH_ALL, top_level, receiver, receiver, qc);
 #elif PG_VERSION_NUM >= 130000
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, qc);
+	(void) PortalRun(portal, FETCH_ALL, top_level, true, receiver, receiver, qc);
 #else
 	qc->tag[0] = '\0';
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, qc->tag);
+	(void) PortalRun(portal, FETCH_ALL, top_level, true, receiver, receiver,
+					 qc->tag);
 #endif
 }
 

@@ -52,6 +52,8 @@ static PgbgFixed *worker_fixed = NULL;
 
 static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
 static void worker_become_caller(char *gucstate);
+static void worker_start_xact(void);
+static void worker_commit_xact(void);
 static void worker_execute(const char *sql);
 static void worker_run_statement(RawStmt *parsetree, const char *sql,
 								 bool is_last, MemoryContext stmt_context);
@@ -208,10 +210,35 @@ worker_become_caller(char *gucstate)
 	 */
 	SetClientEncoding(GetDatabaseEncoding());
 
-	/* RestoreGUCState skips "role", as for parallel workers. */
+	/*
+	 * RestoreGUCState skips "role", as for parallel workers.  The caller's
+	 * current user and security context are put on inside each transaction
+	 * of the job (worker_start_xact).
+	 */
 	if (OidIsValid(fixed->outer_user_id))
 		SetCurrentRoleId(fixed->outer_user_id, outer_is_superuser);
-	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
+}
+
+/*
+ * Start a transaction of the job and take on the caller's current user and
+ * security context (a SECURITY DEFINER function's owner, say) inside it, as
+ * a parallel worker does.  A security context must not outlive its
+ * transaction (StartTransaction insists on none being set), so
+ * worker_commit_xact takes it off again.
+ */
+static void
+worker_start_xact(void)
+{
+	StartTransactionCommand();
+	SetUserIdAndSecContext(worker_fixed->current_user_id,
+						   worker_fixed->sec_context);
+}
+
+static void
+worker_commit_xact(void)
+{
+	CommitTransactionCommand();
+	SetUserIdAndSecContext(GetOuterUserId(), 0);
 }
 
 /*
@@ -232,7 +259,7 @@ worker_execute(const char *sql)
 	worker_fixed->started_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
 
-	StartTransactionCommand();
+	worker_start_xact();
 
 	/* both survive the commits that VACUUM and friends make */
 	parse_context = AllocSetContextCreate(TopMemoryContext,
@@ -251,14 +278,14 @@ worker_execute(const char *sql)
 
 		worker_check_cancel();
 		if (!IsTransactionState())
-			StartTransactionCommand();
+			worker_start_xact();
 		worker_run_statement(parsetree, sql, pgbg_lnext(parsetrees, lc) == NULL,
 							 stmt_context);
 	}
 
 	worker_check_cancel();
 	if (IsTransactionState())
-		CommitTransactionCommand();
+		worker_commit_xact();
 
 	/*
 	 * Tell the launcher the work is durable: if we are terminated before
@@ -330,14 +357,20 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 
 	if (StatementTimeout > 0)
 		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
-	pgbg_portal_run(portal, receiver, &qc);
+	/*
+	 * SQL launched inside a security context (from a SECURITY DEFINER
+	 * function, say) runs as if inside that function, not at top level: what
+	 * cannot run in a function (VACUUM, COMMIT in a procedure) is refused
+	 * there too, and no statement commits while the context is on.
+	 */
+	pgbg_portal_run(portal, worker_fixed->sec_context == 0, receiver, &qc);
 	disable_timeout(STATEMENT_TIMEOUT, false);
 
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 
 	if (MyXactFlags & XACT_FLAGS_NEEDIMMEDIATECOMMIT)
-		CommitTransactionCommand();
+		worker_commit_xact();
 	else
 		CommandCounterIncrement();
 

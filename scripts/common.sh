@@ -3,9 +3,26 @@
 # Sourced, never run. Targets Debian 12 with PostgreSQL 15 from the Debian archive.
 
 PG_MAJOR=${PG_MAJOR:-15}   # CI sets it to test other majors (PGDG packages)
-PGBIN=/usr/lib/postgresql/${PG_MAJOR}/bin
-PG_CONFIG=${PGBIN}/pg_config
-PGXS_DIR=/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs
+if [ "${PGBG_SANITIZE:-0}" = asan ]; then
+    # For every instrumented program (server, psql, pg_config, ...): reports
+    # go to stderr, i.e. into the server and test logs; no leak checking (a
+    # backend leaves its memory to exit on purpose, and LeakSanitizer's exit
+    # would also drop a client's buffered output).
+    export ASAN_OPTIONS="detect_leaks=0:detect_stack_use_after_return=0:print_stacktrace=1:halt_on_error=1:abort_on_error=0"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0"
+fi
+if [ -n "${PGBG_PG_CONFIG:-}" ]; then
+    # Another PostgreSQL installation (e.g. the instrumented server `make
+    # sanitize` builds): its pg_config says where everything is.
+    [ -x "$PGBG_PG_CONFIG" ] || { echo "ERROR: PGBG_PG_CONFIG=$PGBG_PG_CONFIG is not executable" >&2; exit 1; }
+    PG_CONFIG=$PGBG_PG_CONFIG
+    PGBIN=$("$PG_CONFIG" --bindir)
+    PGXS_DIR=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
+else
+    PGBIN=/usr/lib/postgresql/${PG_MAJOR}/bin
+    PG_CONFIG=${PGBIN}/pg_config
+    PGXS_DIR=/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs
+fi
 
 # Debian packages the build and the three test suites need.
 PGBG_PACKAGES=("postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" libkrb5-dev
@@ -112,20 +129,33 @@ pgbg_copy_tree() {
         -cf - . | tar -C "$dest" -xf -
 }
 
-# Extra make arguments: PGBG_SANITIZE=1 builds the module with
-# UndefinedBehaviorSanitizer, its runtime linked statically into the module
-# (the distribution's server is not instrumented and needs no preload), and
-# no LLVM bitcode (clang would build that with other flags).  Reports are
-# "runtime error:" lines in the server logs.  AddressSanitizer cannot be
-# linked into a module the way UBSan can, and preloading its runtime into
-# Debian's server binary deadlocks at start-up (in glibc's bindtextdomain
-# lock); the message parsers get ASan through the fuzzer instead (make fuzz).
+# Extra make arguments for sanitizer builds (no LLVM bitcode: clang would
+# build that with other flags).
+#
+# PGBG_SANITIZE=1 (`make sanitize-ubsan`): the module with
+# UndefinedBehaviorSanitizer, its runtime linked statically into the module,
+# so the distribution's server needs no preload.  Reports are "runtime
+# error:" lines in the server logs.
+#
+# PGBG_SANITIZE=asan (`make sanitize`): the module with AddressSanitizer and
+# UBSan, for a server that was itself built with both
+# (scripts/build-asan-server.sh, selected with PGBG_PG_CONFIG): the runtime
+# is in the server binary, which is what loads the module.  Preloading
+# libasan into Debian's server binary instead deadlocks at start-up (glibc's
+# bindtextdomain lock), hence the instrumented build.
 PGBG_MAKE_FLAGS=()
-if [ "${PGBG_SANITIZE:-0}" = 1 ]; then
-    PGBG_MAKE_FLAGS=(with_llvm=no
-        "COPT=-fsanitize=undefined -fno-omit-frame-pointer"
-        "LDFLAGS_SL=-fsanitize=undefined -static-libubsan")
-fi
+case "${PGBG_SANITIZE:-0}" in
+    0|"") ;;
+    1|ubsan)
+        PGBG_MAKE_FLAGS=(with_llvm=no
+            "COPT=-fsanitize=undefined -fno-omit-frame-pointer"
+            "LDFLAGS_SL=-fsanitize=undefined -static-libubsan") ;;
+    asan)
+        PGBG_MAKE_FLAGS=(with_llvm=no
+            "COPT=-fsanitize=address,undefined -fno-sanitize=alignment -fno-omit-frame-pointer"
+            "LDFLAGS_SL=-fsanitize=address,undefined") ;;
+    *) echo "ERROR: PGBG_SANITIZE must be 1, ubsan or asan" >&2; exit 1 ;;
+esac
 
 # Build (warnings are errors via the Makefile) and install from DIR.
 # Output goes to LOG; the tail is shown on failure. Returns non-zero on failure.

@@ -36,11 +36,17 @@
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
 #   PG_MAJOR                server major version to install and test (default 15)
-#   PGBG_SANITIZE=1         build the module with UBSan (runtime linked in) and fail
-#                           the run on any "runtime error:" in a server log (`make
-#                           sanitize`; see scripts/common.sh for why not ASan). It
-#                           installs the instrumented module system-wide: run the
-#                           normal suite afterwards to put the plain build back.
+#   PGBG_PG_CONFIG          pg_config of another PostgreSQL installation to build,
+#                           install and test against (default: Debian's, from PG_MAJOR)
+#   PGBG_SANITIZE=asan      with PGBG_PG_CONFIG pointing at a server built with
+#                           AddressSanitizer + UBSan (scripts/build-asan-server.sh):
+#                           build the module the same way and fail the run on any
+#                           sanitizer report in any log (`make sanitize`)
+#   PGBG_SANITIZE=1         build the module with UBSan only (runtime linked in) for
+#                           Debian's own server and fail the run on any "runtime
+#                           error:" in a server log (`make sanitize-ubsan`). It installs
+#                           the instrumented module system-wide: run the normal suite
+#                           afterwards to put the plain build back.
 set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -81,6 +87,11 @@ done
 want() { local s; for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 pgbg_clean_env
+
+if [ "${PGBG_SANITIZE:-0}" = asan ]; then
+    [ -n "${PGBG_PG_CONFIG:-}" ] ||
+        pgbg_die "PGBG_SANITIZE=asan needs PGBG_PG_CONFIG (a server built by scripts/build-asan-server.sh); use make sanitize"
+fi
 
 # ---------------------------------------------------------------------------
 # scratch dir + cleanup that always runs
@@ -435,14 +446,16 @@ done
 
 TOTAL_P=0; TOTAL_F=0
 SAN_REPORTS=0
-if [ "${PGBG_SANITIZE:-0}" = 1 ]; then
-    # UBSan reports land in the server logs (regress cluster and TAP nodes)
-    SAN_REPORTS=$(grep -rl --include='*.log' 'runtime error:' "$SCRATCH" 2>/dev/null | wc -l)
+if [ "${PGBG_SANITIZE:-0}" != 0 ]; then
+    # Reports land in the server logs (regress cluster and TAP nodes), the TAP
+    # logs (client programs) and pg_regress outputs; one count per file.
+    SAN_PATTERN='runtime error:|ERROR: AddressSanitizer'
+    SAN_REPORTS=$(grep -rlE --include='*.log' --include='*.out' "$SAN_PATTERN" "$SCRATCH" 2>/dev/null | wc -l)
     if [ "$SAN_REPORTS" -gt 0 ]; then
         echo "================ sanitizer reports ================"
-        grep -r --include='*.log' -A3 'runtime error:' "$SCRATCH" | head -c 20000
+        grep -rE --include='*.log' --include='*.out' -A12 "$SAN_PATTERN" "$SCRATCH" | head -c 30000
     else
-        echo "sanitizers: no UBSan report in any server log"
+        echo "sanitizers ($PGBG_SANITIZE): no report in any log"
     fi
 fi
 echo

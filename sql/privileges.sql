@@ -311,6 +311,10 @@ SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('RESET ROLE; SELECT rolname:
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('SET SESSION AUTHORIZATION DEFAULT; SELECT rolname::text FROM pg_authid')$$) AS session_auth;
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('RESET ALL; SELECT rolname::text FROM pg_authid')$$) AS reset_all;
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('DISCARD ALL; SELECT rolname::text FROM pg_authid')$$) AS discard_all;
+-- As inside the function itself, what cannot run in a function is refused
+-- (nothing commits while the definer's security context is on).
+SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('VACUUM pgbg_priv_definer_only; SELECT ''vacuumed''')$$) AS vacuum;
+SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('CREATE INDEX CONCURRENTLY ON pgbg_priv_definer_only (secret); SELECT ''indexed''')$$) AS cic;
 SELECT pgbg_priv_try($$SELECT pgbg_priv_definer_run('SELECT set_config(''role'', ''none'', false); SELECT rolname::text FROM pg_authid')$$) AS set_config_role;
 SELECT current_user = :'pgbg_super' AS still_superuser;
 
