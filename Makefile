@@ -34,9 +34,13 @@ fuzz:
 # with both (scripts/build-asan-server.sh, from Debian's source package;
 # reused once built) and the module built the same way; any sanitizer report
 # in any log fails the run.  It installs the module into that server only.
+# The cookie test makes 10,000 launches here unless PGBG_COOKIE_LAUNCHES says
+# otherwise (100,000 instrumented launches would take an hour).
 sanitize:
 	pgcfg=$$(bash scripts/build-asan-server.sh) && \
-	PGBG_SANITIZE=asan PGBG_PG_CONFIG="$$pgcfg" bash scripts/run-tests.sh
+	PGBG_SANITIZE=asan PGBG_PG_CONFIG="$$pgcfg" \
+	PGBG_COOKIE_LAUNCHES=$${PGBG_COOKIE_LAUNCHES:-10000} \
+	bash scripts/run-tests.sh
 
 # The whole suite with the module built with UBSan only (runtime linked into
 # the module), against the distribution's server: quicker, no server build.

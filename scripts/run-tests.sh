@@ -31,8 +31,10 @@
 #
 # Environment knobs (optional):
 #   PGBG_TIMEOUT_REGRESS, PGBG_TIMEOUT_ISOLATION  seconds per suite (default 900 each)
-#   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 2400)
-#   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 900)
+#   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 4800)
+#   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 3600)
+#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 100000, ~30 min)
+#   PGBG_SOAK_CYCLES        cycles of each kind in t/007_soak.pl (default 10000)
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
 #   PG_MAJOR                server major version to install and test (default 15)
@@ -58,8 +60,8 @@ REGRESS_PORT=54321
 TAP_PGPORT=65432           # what prove_installcheck exports ('6$(DEF_PGPORT)')
 T_REGRESS=${PGBG_TIMEOUT_REGRESS:-900}
 T_ISOLATION=${PGBG_TIMEOUT_ISOLATION:-900}
-T_TAP=${PGBG_TIMEOUT_TAP:-2400}
-T_TAP_FILE=${PGBG_TIMEOUT_TAP_FILE:-900}
+T_TAP=${PGBG_TIMEOUT_TAP:-4800}
+T_TAP_FILE=${PGBG_TIMEOUT_TAP_FILE:-3600}
 
 usage() {
     sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'

@@ -35,12 +35,7 @@
 #      -- by the attacker (EXECUTE granted) and by a superuser with the
 #      attacker's schema first: the trap table stays empty and each helper
 #      does exactly its job.
-#   6. Cookies are unpredictable: over PGBG_COOKIE_LAUNCHES launches (default
-#      5000) no cookie repeats, none is 0 or the worker's pid, they are not
-#      monotonic in launch order, each of the 64 bits is set in 35%..65% of
-#      them, and no two consecutive cookies are closer than 2^32.  (100,000
-#      launches would take about 40 minutes on a 2-core machine: each launch
-#      starts a process, 10-25 ms.)
+#   6. Cookie randomness over 100,000 launches is t/009_cookies.pl.
 
 use strict;
 use warnings FATAL => 'all';
@@ -50,11 +45,6 @@ use PgBgTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time);
-
-my $cookie_launches = $ENV{PGBG_COOKIE_LAUNCHES} // 5000;
-die "PGBG_COOKIE_LAUNCHES must be at least 100\n"
-  unless $cookie_launches =~ /^\d+$/ && $cookie_launches >= 100;
 
 my $node = PgBgTest::new_node('security', max_worker_processes => 8);
 
@@ -639,80 +629,6 @@ SELECT count(*) FROM pg_init_privs ip, aclexplode(ip.initprivs) a
 	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}),
 		'f', 'mallory is still no superuser');
 	$m->quit;
-}
-
-# --------------------------------------------------------------------------
-# 6. cookies are unpredictable
-# --------------------------------------------------------------------------
-{
-	my $su = PgBgTest::session($node, timeout => 3 * 3600);
-	PgBgTest::query_ok($su,
-		'CREATE TABLE cookies (n int PRIMARY KEY, pid int, cookie int8)');
-	diag "collecting the cookies of $cookie_launches launches "
-	  . '(100,000 would take about 40 minutes here)';
-	my $t0 = time;
-	PgBgTest::query_ok(
-		$su, qq{
-DO \$\$
-DECLARE h pg_background_handle;
-BEGIN
-  FOR i IN 1..$cookie_launches LOOP
-    h := pg_background_launch_v2('SELECT 1');
-    INSERT INTO cookies VALUES (i, h.pid, h.cookie);
-    PERFORM * FROM pg_background_result_v2(h.pid, h.cookie) AS (x int);
-  END LOOP;
-END \$\$});
-	my $t1 = time;
-	diag sprintf('%d launches in %.1f s (%.1f ms each)',
-		$cookie_launches, $t1 - $t0, 1000 * ($t1 - $t0) / $cookie_launches);
-
-	is(PgBgTest::query_ok($su, 'SELECT count(DISTINCT cookie) FROM cookies'),
-		$cookie_launches, "$cookie_launches launches, $cookie_launches different cookies");
-	is(PgBgTest::query_ok($su, 'SELECT count(*) FROM cookies WHERE cookie = 0 OR cookie = pid'),
-		'0', 'no cookie is 0 or its worker\'s pid');
-
-	my ($up, $down) = split /\|/, PgBgTest::query_ok(
-		$su, q{
-SELECT count(*) FILTER (WHERE d > 0), count(*) FILTER (WHERE d < 0)
-  FROM (SELECT cookie::numeric - lag(cookie::numeric) OVER (ORDER BY n) AS d FROM cookies) s});
-	my $steps = $cookie_launches - 1;
-	diag sprintf('consecutive cookies: %d increases, %d decreases (%.1f%% up)',
-		$up, $down, 100 * $up / $steps);
-	ok($up > 0 && $down > 0, 'cookies are not monotonic in launch order');
-	my $tol = 6 * 0.5 / sqrt($steps);    # six standard deviations
-	$tol = 0.10 if $tol < 0.10;
-	ok(abs($up / $steps - 0.5) < $tol,
-		sprintf('increases and decreases are balanced (%.1f%% up, within 50%% +- %.0f%%)',
-			100 * $up / $steps, 100 * $tol));
-
-	my @bits = split /\|/, PgBgTest::query_ok(
-		$su, q{
-SELECT string_agg(f::text, '|' ORDER BY b)
-  FROM (SELECT b, avg(((cookie >> b) & 1)::float8) AS f
-          FROM cookies, generate_series(0, 63) b GROUP BY b) s});
-	is(scalar(@bits), 64, 'every one of the 64 bits measured');
-	# 35%..65% as asked; for a small PGBG_COOKIE_LAUNCHES the bound widens to
-	# six standard deviations, so that 64 bits do not make a random failure
-	my $btol = 6 * 0.5 / sqrt($cookie_launches);
-	$btol = 0.15 if $btol < 0.15;
-	my ($blo, $bhi) = (0.5 - $btol, 0.5 + $btol);
-	my @off = grep { $bits[$_] < $blo || $bits[$_] > $bhi } 0 .. $#bits;
-	my ($min, $max) = (1, 0);
-	for (@bits) { $min = $_ if $_ < $min; $max = $_ if $_ > $max; }
-	diag sprintf('bit frequencies: min %.3f, max %.3f', $min, $max);
-	ok(!@off,
-		sprintf('each of the 64 bits is set in %.0f%%..%.0f%% of the cookies',
-			100 * $blo, 100 * $bhi))
-	  or diag 'bits outside: ' . join(', ', map { "$_ ($bits[$_])" } @off);
-
-	my $min_gap = PgBgTest::query_ok(
-		$su, q{
-SELECT min(abs(d)) FROM (SELECT cookie::numeric - lag(cookie::numeric) OVER (ORDER BY n) AS d
-                           FROM cookies) s});
-	diag "smallest difference between consecutive cookies: $min_gap";
-	cmp_ok($min_gap, '>=', 2**32,
-		'no two consecutive cookies differ by less than 2^32');
-	$su->quit;
 }
 
 $ctl->quit;
