@@ -12,54 +12,9 @@ SET client_min_messages = warning;
 DROP TABLE IF EXISTS errors_t;
 RESET client_min_messages;
 
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    st text; msg text; det text; hnt text; ctx text; line text;
-    ours text := 'SQL statement "' || stmt || '"';
-BEGIN
-    EXECUTE stmt;
-    RETURN NEXT 'ok';
-EXCEPTION WHEN OTHERS OR query_canceled THEN  -- OTHERS alone misses 57014
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-        det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT,
-        ctx = PG_EXCEPTION_CONTEXT;
-    RETURN NEXT 'ERROR ' || st || ': ' || regexp_replace(msg, 'PID \d+', 'PID N', 'g');
-    IF det <> '' THEN
-        RETURN NEXT 'DETAIL: ' || regexp_replace(det, 'PID \d+', 'PID N', 'g');
-    END IF;
-    IF hnt <> '' THEN
-        RETURN NEXT 'HINT: ' || hnt;
-    END IF;
-    -- the context lines of the error, without the ones this function adds
-    IF position(ours IN ctx) > 0 THEN
-        ctx := left(ctx, position(ours IN ctx) - 1);
-    END IF;
-    FOREACH line IN ARRAY string_to_array(ctx, E'\n') LOOP
-        CONTINUE WHEN line = '' OR line ~ '^PL/pgSQL function pg_temp(_\d+)?\.try\(text\)';
-        RETURN NEXT 'CONTEXT: ' || regexp_replace(line, 'PID \d+', 'PID N', 'g');
-    END LOOP;
-END
-$fn$;
+\i sql/include/try.sql
 
--- Poll until a condition holds (a bounded wait for something another
--- process does; only its success is printed).
-CREATE FUNCTION pg_temp.wait_until(cond text) RETURNS text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    ok boolean;
-BEGIN
-    FOR i IN 1..6000 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXECUTE 'SELECT ' || cond INTO ok;
-        IF ok THEN
-            RETURN 'done';
-        END IF;
-        PERFORM pg_sleep(0.01);
-    END LOOP;
-    RETURN 'timed out waiting for: ' || cond;
-END
-$fn$;
+\i sql/include/wait_until.sql
 
 CREATE TEMP VIEW errors_list AS
 SELECT * FROM pg_background_list_v2()
