@@ -36,38 +36,16 @@ my $node = PgBgTest::new_node(
 $node->safe_psql(
 	'postgres', q{
 CREATE TABLE t (tag text, pid int);
--- blocks (once, at row number "at") until the control session releases
--- advisory lock 42; held until the worker's transaction ends
-CREATE FUNCTION pgbg_gate(g int, at int) RETURNS bool LANGUAGE plpgsql AS $$
-BEGIN
-  IF g = at THEN PERFORM pg_advisory_xact_lock_shared(42); END IF;
-  RETURN true;
-END $$;
 });
+$node->safe_psql('postgres', $PgBgTest::GATE_FUNCTION);
 
 # warm-up cycle, then the baseline of DSM segments
-is( $node->safe_psql(
-		'postgres',
-		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)}
-	),
-	'1',
-	'warm-up launch/result cycle');
-my $dsm_baseline = PgBgTest::dsm_count($node);
+my $dsm_baseline = PgBgTest::warm_up($node);
 
 my $ctl = PgBgTest::session($node);
 
 # launch a v2 worker in session $s; returns (pid, cookie)
-sub launch_v2
-{
-	my ($s, $sql, $queue_size) = @_;
-	$queue_size //= 65536;
-	my $out = PgBgTest::query_ok($s,
-		"SELECT pid, cookie FROM pg_background_launch_v2(\$pgbg\$$sql\$pgbg\$, $queue_size)"
-	);
-	my ($pid, $cookie) = split /\|/, $out;
-	die "launch_v2 returned '$out'" unless defined $cookie;
-	return ($pid, $cookie);
-}
+sub launch_v2 { return PgBgTest::launch_v2(@_); }
 
 sub new_caller
 {

@@ -32,17 +32,7 @@ sub poll
 }
 
 # launch a v2 worker in the caller session; returns (pid, cookie)
-sub launch_v2
-{
-	my ($sql, $queue_size) = @_;
-	$queue_size //= 65536;
-	my $out = PgBgTest::query_ok($caller,
-		"SELECT pid, cookie FROM pg_background_launch_v2(\$pgbg\$$sql\$pgbg\$, $queue_size)"
-	);
-	my ($pid, $cookie) = split /\|/, $out;
-	die "launch_v2 returned '$out'" unless defined $cookie;
-	return ($pid, $cookie);
-}
+sub launch_v2 { return PgBgTest::launch_v2($caller, @_); }
 
 sub worker_sleeping
 {

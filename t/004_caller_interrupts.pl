@@ -52,13 +52,6 @@ my $node = PgBgTest::new_node(
 $node->safe_psql(
 	'postgres', q{
 CREATE TABLE t (tag text, g int);
--- blocks (once, at row number "at") until the control session releases
--- advisory lock 42; held until the worker's transaction ends
-CREATE FUNCTION pgbg_gate(g int, at int) RETURNS bool LANGUAGE plpgsql AS $$
-BEGIN
-  IF g = at THEN PERFORM pg_advisory_xact_lock_shared(42); END IF;
-  RETURN true;
-END $$;
 -- sleeps for an hour at row number "at" (the worker is canceled long before)
 CREATE FUNCTION pgbg_sleep_at(g int, at int) RETURNS bool LANGUAGE plpgsql AS $$
 BEGIN
@@ -66,16 +59,10 @@ BEGIN
   RETURN true;
 END $$;
 });
+$node->safe_psql('postgres', $PgBgTest::GATE_FUNCTION);
 
-# warm-up cycle, then the baselines
-is( $node->safe_psql(
-		'postgres',
-		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)}
-	),
-	'1',
-	'warm-up launch/result cycle');
-PgBgTest::wait_for_no_workers($node, 'warm-up: no worker left');
-my $dsm_baseline = PgBgTest::dsm_count($node);
+# warm-up cycle, then the baseline of DSM segments
+my $dsm_baseline = PgBgTest::warm_up($node);
 
 my $ctl = PgBgTest::session($node);
 my $s = PgBgTest::session($node);

@@ -71,14 +71,8 @@ CREATE FUNCTION pgbg_pgate(g int) RETURNS bool LANGUAGE plpgsql PARALLEL SAFE AS
 BEGIN PERFORM pg_advisory_xact_lock_shared(44); RETURN true; END $$;
 });
 
-is( $node->safe_psql(
-		'postgres',
-		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)}
-	),
-	'1',
-	'warm-up launch/result cycle');
-PgBgTest::wait_for_no_workers($node, 'warm-up: no worker left');
-my $dsm_baseline = PgBgTest::dsm_count($node);
+# warm-up cycle, then the baseline of DSM segments
+my $dsm_baseline = PgBgTest::warm_up($node);
 
 my $ctl = PgBgTest::session($node);
 my $s = PgBgTest::session($node);

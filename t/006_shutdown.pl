@@ -42,13 +42,6 @@ $node->safe_psql(
 	'postgres', q{
 CREATE EXTENSION amcheck;
 CREATE TABLE t (id bigserial PRIMARY KEY, tag text NOT NULL, g int);
--- blocks (once, at row number "at") until the control session releases
--- advisory lock 42
-CREATE FUNCTION pgbg_gate(g int, at int) RETURNS bool LANGUAGE plpgsql AS $$
-BEGIN
-  IF g = at THEN PERFORM pg_advisory_xact_lock_shared(42); END IF;
-  RETURN true;
-END $$;
 -- rows of c are checked at commit by a deferred trigger waiting for lock 43
 CREATE TABLE c (tag text);
 CREATE FUNCTION c_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -56,15 +49,10 @@ BEGIN PERFORM pg_advisory_xact_lock_shared(43); RETURN NULL; END $$;
 CREATE CONSTRAINT TRIGGER c_at_commit AFTER INSERT ON c
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION c_at_commit();
 });
+$node->safe_psql('postgres', $PgBgTest::GATE_FUNCTION);
 
-is( $node->safe_psql(
-		'postgres',
-		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)}
-	),
-	'1',
-	'warm-up launch/result cycle');
-PgBgTest::wait_for_no_workers($node, 'warm-up: no worker left');
-my $dsm_fresh = PgBgTest::dsm_count($node);
+# warm-up cycle, then the baseline of DSM segments
+my $dsm_fresh = PgBgTest::warm_up($node);
 note "DSM segments of an idle server: $dsm_fresh";
 
 sub poll

@@ -571,6 +571,34 @@ The column definition list of pg_background_list_v2().
 
 =cut
 
+# SQL creating pgbg_gate(g, at): blocks once, at row number "at", until the
+# control session releases advisory lock 42 (held until the worker's
+# transaction ends).  Tests put it into their setup SQL.
+our $GATE_FUNCTION = q{
+CREATE FUNCTION pgbg_gate(g int, at int) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  IF g = at THEN PERFORM pg_advisory_xact_lock_shared(42); END IF;
+  RETURN true;
+END $$;
+};
+
+# One launch/result cycle (loads the library, creates what a first launch
+# creates), then wait until its worker is gone; returns the number of DSM
+# segments at that point, the baseline for leak checks.
+sub warm_up
+{
+	my ($node) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	is( $node->safe_psql(
+			'postgres',
+			q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)}
+		),
+		'1',
+		'warm-up launch/result cycle');
+	wait_for_no_workers($node, 'warm-up: no worker left');
+	return dsm_count($node);
+}
+
 our $LIST_COLS =
   'AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, '
   . 'state text, sql_preview text, last_error text, consumed bool)';
