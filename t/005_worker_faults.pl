@@ -614,14 +614,6 @@ is(PgBgTest::query_ok($s, 'SELECT pg_backend_pid()'),
 	$spid, 'end: the caller is still the same backend');
 $s->quit;
 $ctl->quit;
-PgBgTest::wait_for_no_workers($node, 'end: no worker left');
-is(PgBgTest::worker_count($node), '0', 'end: no pg_background row in pg_stat_activity');
-ok( PgBgTest::wait_until(sub { PgBgTest::dsm_count($node) == $dsm_baseline }),
-	'end: no DSM segment leaked (pg_dynshmem back to its baseline)')
-  or diag 'DSM segments: ' . PgBgTest::dsm_count($node) . ", baseline $dsm_baseline";
-is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_ls_tmpdir()'),
-	'0', 'end: no temporary file left');
-PgBgTest::assert_slots_usable($node, 4, 'end: slots');
-PgBgTest::assert_no_restart($node);
+PgBgTest::assert_nothing_leaked($node, $dsm_baseline, 4);
 $node->stop;
 done_testing();

@@ -599,6 +599,27 @@ sub warm_up
 	return dsm_count($node);
 }
 
+# The end of a fault test: no worker left (pg_stat_activity and the
+# postmaster's children), DSM segments back to $dsm_baseline, no temporary
+# file, all $slots worker slots usable at once, and no crash restart.
+sub assert_nothing_leaked
+{
+	my ($node, $dsm_baseline, $slots, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'end';
+
+	wait_for_no_workers($node, "$label: no worker left");
+	is(worker_count($node), '0', "$label: no pg_background row in pg_stat_activity");
+	ok( wait_until(sub { dsm_count($node) == $dsm_baseline }),
+		"$label: no DSM segment leaked (pg_dynshmem back to its baseline)")
+	  or diag 'DSM segments: ' . dsm_count($node) . ", baseline $dsm_baseline";
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_ls_tmpdir()'),
+		'0', "$label: no temporary file left");
+	assert_slots_usable($node, $slots, "$label: slots");
+	assert_no_restart($node);
+	return;
+}
+
 our $LIST_COLS =
   'AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, '
   . 'state text, sql_preview text, last_error text, consumed bool)';
