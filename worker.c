@@ -357,6 +357,7 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 
 	if (StatementTimeout > 0)
 		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+
 	/*
 	 * SQL launched inside a security context (from a SECURITY DEFINER
 	 * function, say) runs as if inside that function, not at top level: what
