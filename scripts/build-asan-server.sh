@@ -33,7 +33,7 @@ SAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize=alignment -fno-omi
 SAN_LDFLAGS="-fsanitize=address,undefined"
 CONFIGURE_OPTS=(--enable-debug --enable-cassert --enable-tap-tests
                 --without-readline --without-zlib --without-icu --without-llvm)
-STAMP="cflags=$SAN_CFLAGS ldflags=$SAN_LDFLAGS opts=${CONFIGURE_OPTS[*]} source=${PGBG_PG_SOURCE:-debian:postgresql-$PG_MAJOR}"
+STAMP="contrib=amcheck cflags=$SAN_CFLAGS ldflags=$SAN_LDFLAGS opts=${CONFIGURE_OPTS[*]} source=${PGBG_PG_SOURCE:-debian:postgresql-$PG_MAJOR}"
 
 log() { printf '%s\n' "==> $*" >&2; }
 die() { printf '%s\n' "ERROR: $*" >&2; exit 1; }
@@ -135,9 +135,19 @@ log "configuring $(basename "$SRCTREE") with AddressSanitizer + UBSan (prefix $P
 log "building (make -j$jobs; several minutes)"
 make -C "$BUILD" -j"$jobs" -s >"$WORK/make.log" 2>&1 ||
     { tail -n 40 "$WORK/make.log" >&2; die "build failed (log: $WORK/make.log)"; }
+# contrib modules the tests use
+CONTRIB=(amcheck)
+for m in "${CONTRIB[@]}"; do
+    make -C "$BUILD/contrib/$m" -s >>"$WORK/make.log" 2>&1 ||
+        { tail -n 40 "$WORK/make.log" >&2; die "building contrib/$m failed"; }
+done
 rm -rf "$PREFIX"
 make -C "$BUILD" -s install >"$WORK/install.log" 2>&1 ||
     { tail -n 40 "$WORK/install.log" >&2; die "make install failed"; }
+for m in "${CONTRIB[@]}"; do
+    make -C "$BUILD/contrib/$m" -s install >>"$WORK/install.log" 2>&1 ||
+        { tail -n 40 "$WORK/install.log" >&2; die "installing contrib/$m failed"; }
+done
 printf '%s' "$STAMP" >"$PREFIX/.pgbg-stamp"
 # the test runner installs the module into this prefix and runs the servers
 # as another user: keep it readable
