@@ -33,7 +33,7 @@
 #   PGBG_TIMEOUT_REGRESS, PGBG_TIMEOUT_ISOLATION  seconds per suite (default 900 each)
 #   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 4800)
 #   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 3600)
-#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 100000, ~30 min)
+#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 100000, ~40 min)
 #   PGBG_SOAK_CYCLES        cycles of each kind in t/007_soak.pl (default 10000)
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
