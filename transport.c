@@ -363,6 +363,17 @@ pgbg_check_tag_rowtype(TupleDesc expected)
 #define DECODE_RECORD		'a'		/* an anonymous record */
 #define DECODE_RECORD_ARRAY	'A'		/* an array of anonymous records */
 
+/* Which of the decoders above a binary value of type typid needs. */
+static char
+choose_decoder(Oid typid)
+{
+	if (typid == RECORDOID)
+		return DECODE_RECORD;
+	if (get_element_type(typid) == RECORDOID)
+		return DECODE_RECORD_ARRAY;
+	return DECODE_RECEIVE;
+}
+
 /*
  * Look up the input (text) or receive (binary) function of each column,
  * and how its binary values are decoded.
@@ -378,12 +389,7 @@ pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 		Oid			typid = TupleDescAttr(tupdesc, i)->atttypid;
 		Oid			func;
 
-		if (typid == RECORDOID)
-			desc->cols[i].decoder = DECODE_RECORD;
-		else if (get_element_type(typid) == RECORDOID)
-			desc->cols[i].decoder = DECODE_RECORD_ARRAY;
-		else
-			desc->cols[i].decoder = DECODE_RECEIVE;
+		desc->cols[i].decoder = choose_decoder(typid);
 
 		if (desc->cols[i].format == 1)
 			getTypeBinaryInputInfo(typid, &func, &typioparams[i]);
@@ -468,16 +474,11 @@ decode_anonymous_record(StringInfo buf)
 			Oid			ioparam;
 			FmgrInfo	flinfo;
 			StringInfoData field;
-			char		decoder = DECODE_RECEIVE;
 
-			if (coltype == RECORDOID)
-				decoder = DECODE_RECORD;
-			else if (get_element_type(coltype) == RECORDOID)
-				decoder = DECODE_RECORD_ARRAY;
 			getTypeBinaryInputInfo(coltype, &recv, &ioparam);
 			fmgr_info(recv, &flinfo);
 			initStringInfo(&field);
-			values[i] = decode_binary(&flinfo, decoder, ioparam, -1,
+			values[i] = decode_binary(&flinfo, choose_decoder(coltype), ioparam, -1,
 									  buf->data + buf->cursor, len, &field);
 			pfree(field.data);
 			buf->cursor += len;
