@@ -75,8 +75,10 @@ pgbg_missing_packages() {
     done
 }
 
-# Install whatever is missing (root only), then make sure the cluster Debian
-# creates and auto-starts on install is stopped and will not start again.
+# Install whatever is missing (root only); nothing when nothing is missing.
+# Clusters that exist on the machine (Debian's 15/main, say) are never
+# stopped, started or reconfigured: the tests run their own servers on
+# private sockets, next to whatever runs here.
 pgbg_ensure_deps() {
     local missing
     if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -105,13 +107,44 @@ pgbg_ensure_deps() {
     rm -f "$aptlog"
     missing=$(pgbg_missing_packages | tr '\n' ' ')
     [ -z "${missing// /}" ] || pgbg_die "still missing after apt-get: $missing"
+}
 
-    # Debian's postinst creates cluster 15/main and may start it on 5432.
-    if [ -d /etc/postgresql/${PG_MAJOR}/main ]; then
-        pgbg_log "stopping and disabling the Debian cluster ${PG_MAJOR}/main (tests use their own)"
-        pg_ctlcluster ${PG_MAJOR} main stop >/dev/null 2>&1 || true
-        echo manual > /etc/postgresql/${PG_MAJOR}/main/start.conf 2>/dev/null || true
-    fi
+# pgbg_private_server DEST: make a private, relocated copy of the PostgreSQL
+# installation that $PG_CONFIG describes under DEST, and point PG_CONFIG,
+# PGBIN and PGXS_DIR at it.  PostgreSQL finds its share and lib directories
+# relative to its own binaries, so the copy works where it lies; the module
+# is then installed into the copy only, never into the system's PostgreSQL
+# (an installed pg_background of another version stays as it is).
+# Header directories are linked, not copied.
+pgbg_private_server() {
+    local dest=$1 bindir sharedir pkglibdir prefix d
+    bindir=$("$PG_CONFIG" --bindir)
+    sharedir=$("$PG_CONFIG" --sharedir)
+    pkglibdir=$("$PG_CONFIG" --pkglibdir)
+    case $bindir in
+        /usr/lib/postgresql/*/bin)
+            # Debian's layout: /usr/lib/postgresql/NN/{bin,lib}, /usr/share/postgresql/NN
+            prefix=/usr
+            mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
+            cp -a "$(dirname "$bindir")" "$dest/usr/lib/postgresql/" || return 1
+            cp -a "$sharedir" "$dest/usr/share/postgresql/" || return 1
+            ln -s /usr/include "$dest/usr/include"
+            d=$("$PG_CONFIG" --libdir)
+            mkdir -p "$(dirname "$dest$d")"
+            [ -e "$dest$d" ] || ln -s "$d" "$dest$d"
+            ;;
+        *)
+            # a source build: one prefix holds everything
+            prefix=$(dirname "$bindir")
+            mkdir -p "$dest$(dirname "$prefix")"
+            cp -a "$prefix" "$dest$prefix" || return 1
+            ;;
+    esac
+    PG_CONFIG=$dest$bindir/pg_config
+    PGBIN=$dest$bindir
+    PGXS_DIR=$(cd "$(dirname "$("$PG_CONFIG" --pgxs)")/../.." && pwd)
+    [ "$("$PG_CONFIG" --pkglibdir)" = "$dest$pkglibdir" ] ||
+        { pgbg_warn "the copy of $prefix in $dest does not relocate"; return 1; }
 }
 
 # Copy the source tree SRC into DEST, without VCS data or build/test outputs,

@@ -11,11 +11,12 @@
 #                                             # TAP files as t/NAME.pl or NAME)
 #
 # What it does, on Debian 12 (as root, or as a user that can install the extension):
-#   1. installs missing Debian packages (root only) and stops the Debian 15/main cluster
-#      that the package install creates;
-#   2. copies the source tree into a scratch dir under /tmp (owned by the `postgres` user,
-#      so it works from any checkout path), builds it there (-Werror comes from the
-#      Makefile) and runs `make install`;
+#   1. installs missing Debian packages (root only; nothing when nothing is missing);
+#      it never stops, starts or reconfigures a cluster it did not create;
+#   2. copies the source tree and the PostgreSQL installation into a scratch dir under
+#      /tmp (owned by the `postgres` user, so it works from any checkout path), builds
+#      the module there (-Werror comes from the Makefile) and installs it into that
+#      private copy of the server only: the system's PostgreSQL is not modified;
 #   3. as `postgres`: initdb + start a throwaway cluster (port 54321, socket in the scratch
 #      dir, no TCP), run REGRESS with pg_regress and ISOLATION with pg_isolation_regress
 #      through PGXS `make installcheck`, stop that cluster; then run t/*.pl with prove the
@@ -164,6 +165,10 @@ TOOLS=$SCRATCH/tools
 mkdir -p "$TOOLS" "$SCRATCH/sock"
 pgbg_log "scratch dir: $SCRATCH"
 pgbg_copy_tree "$REPO_ROOT" "$SRC"
+# The module is installed into a private copy of the server, never into the
+# system's PostgreSQL.
+pgbg_private_server "$SCRATCH/pg" || pgbg_die "could not copy the PostgreSQL installation"
+pgbg_log "private server copy: $PGBIN"
 
 # ---------------------------------------------------------------------------
 # build + install (as root)

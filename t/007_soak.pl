@@ -49,7 +49,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $cycles = $ENV{PGBG_SOAK_CYCLES} // 10000;
+my $cycles = $ENV{PGBG_SOAK_CYCLES} // 1000;
 die "PGBG_SOAK_CYCLES must be a positive multiple of 20\n"
   unless $cycles =~ /^\d+$/ && $cycles > 0 && $cycles % 20 == 0;
 my $warmup = 200;

@@ -29,7 +29,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $launches = $ENV{PGBG_COOKIE_LAUNCHES} // 100000;
+my $launches = $ENV{PGBG_COOKIE_LAUNCHES} // 2000;
 die "PGBG_COOKIE_LAUNCHES must be at least 100\n"
   unless $launches =~ /^\d+$/ && $launches >= 100;
 my $nsessions = 2;
