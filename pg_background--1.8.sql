@@ -121,16 +121,39 @@ CREATE FUNCTION pg_background_get_progress_v2(pid pg_catalog.int4,
 -- object, in whatever schema the extension was installed.  They never raise:
 -- on failure they report the reason in a NOTICE and return false.
 
-CREATE OR REPLACE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
-                                                         print_commands pg_catalog.bool DEFAULT false)
+-- What the grant helper granted.  grant_pg_background_privileges grants a
+-- role only the privileges it does not hold yet, and records each one it
+-- adds here; revoke_pg_background_privileges takes back only what is
+-- recorded for the role, so a privilege the role held before (say USAGE on
+-- the extension's schema, granted by its owner) survives grant + revoke.
+-- Objects are named without their schema (a function by name and argument
+-- types), a role by regrole, so that the rows survive ALTER EXTENSION ... SET
+-- SCHEMA, pg_dump and pg_upgrade.  Only the extension's owner may read or
+-- write it (the helpers run as that owner).  pg_dump dumps its rows, except
+-- those of pgbackground_role, which CREATE EXTENSION records again.
+CREATE TABLE pg_background_helper_grants (
+    grantee     pg_catalog.regrole NOT NULL,
+    object_kind pg_catalog.text NOT NULL,   -- SCHEMA, FUNCTION or TYPE
+    object_name pg_catalog.text NOT NULL,   -- schema name, name(argument types) or type name
+    privilege   pg_catalog.text NOT NULL,   -- USAGE or EXECUTE
+    PRIMARY KEY (grantee, object_kind, object_name, privilege)
+);
+SELECT pg_catalog.pg_extension_config_dump('pg_background_helper_grants',
+    'WHERE grantee::pg_catalog.text OPERATOR(pg_catalog.<>) ''pgbackground_role''');
+
+CREATE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
+                                               print_commands pg_catalog.bool DEFAULT false)
     RETURNS pg_catalog.bool
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
+    role_oid    pg_catalog.oid;
     ext_oid     pg_catalog.oid;
     ext_schema  pg_catalog.oid;
+    grants      pg_catalog.text;
+    obj         record;
     cmd         pg_catalog.text;
 BEGIN
     IF role_name IS NULL THEN
@@ -138,24 +161,39 @@ BEGIN
         RETURN false;
     END IF;
 
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname = role_name) THEN
+    SELECT r.oid INTO role_oid
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname = role_name;
+    IF NOT FOUND THEN
         RAISE NOTICE 'grant_pg_background_privileges: role "%" does not exist', role_name;
         RETURN false;
     END IF;
 
-    SELECT e.oid, e.extnamespace INTO ext_oid, ext_schema
+    SELECT e.oid, e.extnamespace,
+           pg_catalog.format('%I.pg_background_helper_grants', n.nspname)
+      INTO ext_oid, ext_schema, grants
       FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
     IF NOT FOUND THEN
         RAISE NOTICE 'grant_pg_background_privileges: extension "pg_background" is not installed';
         RETURN false;
     END IF;
 
-    FOR cmd IN
-        SELECT pg_catalog.format('GRANT %s TO %I', o.what, role_name)
-          FROM (SELECT 1 AS ord, n.nspname::pg_catalog.text AS name,
-                       pg_catalog.format('USAGE ON SCHEMA %I', n.nspname) AS what
+    -- Forget the roles dropped since (DROP OWNED BY + DROP ROLE).
+    EXECUTE pg_catalog.format('DELETE FROM %s g WHERE NOT EXISTS '
+                              '(SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = g.grantee)',
+                              grants);
+
+    -- Only what the role does not hold yet (directly, from any grantor),
+    -- and record each privilege added.
+    FOR obj IN
+        SELECT o.kind, o.name, o.privilege, o.target
+          FROM (SELECT 1 AS ord, 'SCHEMA'::pg_catalog.text AS kind,
+                       n.nspname::pg_catalog.text AS name,
+                       'USAGE'::pg_catalog.text AS privilege,
+                       pg_catalog.format('SCHEMA %I', n.nspname) AS target,
+                       COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS acl
                   FROM pg_catalog.pg_namespace n
                  WHERE n.oid = ext_schema
                    AND NOT EXISTS (SELECT 1
@@ -165,9 +203,13 @@ BEGIN
                                     WHERE a.grantee = 0
                                       AND a.privilege_type = 'USAGE')
                 UNION ALL
-                SELECT 2, p.proname::pg_catalog.text,
-                       'EXECUTE ON FUNCTION ' OPERATOR(pg_catalog.||)
-                       p.oid::pg_catalog.regprocedure::pg_catalog.text
+                SELECT 2 AS ord, 'FUNCTION'::pg_catalog.text AS kind,
+                       p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
+                       pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+                       'EXECUTE'::pg_catalog.text AS privilege,
+                       'FUNCTION ' OPERATOR(pg_catalog.||)
+                       p.oid::pg_catalog.regprocedure::pg_catalog.text AS target,
+                       COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner)) AS acl
                   FROM pg_catalog.pg_depend d
                   JOIN pg_catalog.pg_proc p ON p.oid = d.objid
                  WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
@@ -178,9 +220,10 @@ BEGIN
                                          'revoke_pg_background_privileges',
                                          'pg_background_drop_executor_role')
                 UNION ALL
-                SELECT 3, t.typname::pg_catalog.text,
-                       'USAGE ON TYPE ' OPERATOR(pg_catalog.||)
-                       t.oid::pg_catalog.regtype::pg_catalog.text
+                SELECT 3, 'TYPE', t.typname::pg_catalog.text, 'USAGE',
+                       'TYPE ' OPERATOR(pg_catalog.||)
+                       t.oid::pg_catalog.regtype::pg_catalog.text,
+                       COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))
                   FROM pg_catalog.pg_depend d
                   JOIN pg_catalog.pg_type t ON t.oid = d.objid
                  WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
@@ -188,12 +231,21 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c') AS o
-         ORDER BY o.ord, o.name, o.what
+         WHERE NOT EXISTS (SELECT 1
+                             FROM pg_catalog.aclexplode(o.acl) a
+                            WHERE a.grantee = role_oid
+                              AND a.privilege_type = o.privilege)
+         ORDER BY o.ord, o.name
     LOOP
+        cmd := pg_catalog.format('GRANT %s ON %s TO %I',
+                                 obj.privilege, obj.target, role_name);
         IF print_commands THEN
             RAISE INFO '%', cmd;
         END IF;
         EXECUTE cmd;
+        EXECUTE pg_catalog.format('INSERT INTO %s (grantee, object_kind, object_name, privilege) '
+                                  'VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', grants)
+          USING role_oid::pg_catalog.regrole, obj.kind, obj.name, obj.privilege;
     END LOOP;
 
     RETURN true;
@@ -204,16 +256,22 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION revoke_pg_background_privileges(role_name pg_catalog.text,
-                                                          print_commands pg_catalog.bool DEFAULT false)
+CREATE FUNCTION revoke_pg_background_privileges(role_name pg_catalog.text,
+                                                print_commands pg_catalog.bool DEFAULT false)
     RETURNS pg_catalog.bool
     LANGUAGE plpgsql
     SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
+    role_oid    pg_catalog.oid;
     ext_oid     pg_catalog.oid;
     ext_schema  pg_catalog.oid;
+    grants      pg_catalog.text;
+    rec_kind    pg_catalog.text[];
+    rec_name    pg_catalog.text[];
+    rec_priv    pg_catalog.text[];
+    obj         record;
     cmd         pg_catalog.text;
 BEGIN
     IF role_name IS NULL THEN
@@ -221,36 +279,57 @@ BEGIN
         RETURN false;
     END IF;
 
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname = role_name) THEN
+    SELECT r.oid INTO role_oid
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname = role_name;
+    IF NOT FOUND THEN
         RAISE NOTICE 'revoke_pg_background_privileges: role "%" does not exist', role_name;
         RETURN false;
     END IF;
 
-    SELECT e.oid, e.extnamespace INTO ext_oid, ext_schema
+    SELECT e.oid, e.extnamespace,
+           pg_catalog.format('%I.pg_background_helper_grants', n.nspname)
+      INTO ext_oid, ext_schema, grants
       FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
     IF NOT FOUND THEN
         RAISE NOTICE 'revoke_pg_background_privileges: extension "pg_background" is not installed';
         RETURN false;
     END IF;
 
-    FOR cmd IN
-        SELECT pg_catalog.format('REVOKE %s FROM %I', o.what, role_name)
-          FROM (SELECT 1 AS ord, n.nspname::pg_catalog.text AS name,
-                       pg_catalog.format('USAGE ON SCHEMA %I', n.nspname) AS what
+    -- Forget the roles dropped since (DROP OWNED BY + DROP ROLE).
+    EXECUTE pg_catalog.format('DELETE FROM %s g WHERE NOT EXISTS '
+                              '(SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = g.grantee)',
+                              grants);
+
+    -- What grant_pg_background_privileges recorded for the role, and nothing
+    -- else; a privilege the role no longer holds is skipped.
+    EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(g.object_kind), '
+                              'pg_catalog.array_agg(g.object_name), '
+                              'pg_catalog.array_agg(g.privilege) '
+                              'FROM %s g WHERE g.grantee = $1', grants)
+       INTO rec_kind, rec_name, rec_priv
+      USING role_oid;
+
+    FOR obj IN
+        SELECT o.privilege, o.target
+          FROM ROWS FROM (pg_catalog.unnest(rec_kind), pg_catalog.unnest(rec_name),
+                         pg_catalog.unnest(rec_priv)) AS g(kind, name, privilege)
+          JOIN (SELECT 1 AS ord, 'SCHEMA'::pg_catalog.text AS kind,
+                       n.nspname::pg_catalog.text AS name,
+                       'USAGE'::pg_catalog.text AS privilege,
+                       pg_catalog.format('SCHEMA %I', n.nspname) AS target,
+                       COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS acl
                   FROM pg_catalog.pg_namespace n
-                 WHERE n.oid = ext_schema
-                   AND NOT EXISTS (SELECT 1
-                                     FROM pg_catalog.aclexplode(COALESCE(
-                                              n.nspacl,
-                                              pg_catalog.acldefault('n', n.nspowner))) a
-                                    WHERE a.grantee = 0
-                                      AND a.privilege_type = 'USAGE')
                 UNION ALL
-                SELECT 2, p.proname::pg_catalog.text,
-                       'EXECUTE ON FUNCTION ' OPERATOR(pg_catalog.||)
-                       p.oid::pg_catalog.regprocedure::pg_catalog.text
+                SELECT 2 AS ord, 'FUNCTION'::pg_catalog.text AS kind,
+                       p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
+                       pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+                       'EXECUTE'::pg_catalog.text AS privilege,
+                       'FUNCTION ' OPERATOR(pg_catalog.||)
+                       p.oid::pg_catalog.regprocedure::pg_catalog.text AS target,
+                       COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner)) AS acl
                   FROM pg_catalog.pg_depend d
                   JOIN pg_catalog.pg_proc p ON p.oid = d.objid
                  WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
@@ -261,9 +340,10 @@ BEGIN
                                          'revoke_pg_background_privileges',
                                          'pg_background_drop_executor_role')
                 UNION ALL
-                SELECT 3, t.typname::pg_catalog.text,
-                       'USAGE ON TYPE ' OPERATOR(pg_catalog.||)
-                       t.oid::pg_catalog.regtype::pg_catalog.text
+                SELECT 3, 'TYPE', t.typname::pg_catalog.text, 'USAGE',
+                       'TYPE ' OPERATOR(pg_catalog.||)
+                       t.oid::pg_catalog.regtype::pg_catalog.text,
+                       COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))
                   FROM pg_catalog.pg_depend d
                   JOIN pg_catalog.pg_type t ON t.oid = d.objid
                  WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
@@ -271,13 +351,23 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c') AS o
-         ORDER BY o.ord DESC, o.name DESC, o.what DESC
+            ON o.kind = g.kind AND o.name = g.name AND o.privilege = g.privilege
+         WHERE EXISTS (SELECT 1
+                         FROM pg_catalog.aclexplode(o.acl) a
+                        WHERE a.grantee = role_oid
+                          AND a.privilege_type = o.privilege)
+         ORDER BY o.ord DESC, o.name DESC
     LOOP
+        cmd := pg_catalog.format('REVOKE %s ON %s FROM %I',
+                                 obj.privilege, obj.target, role_name);
         IF print_commands THEN
             RAISE INFO '%', cmd;
         END IF;
         EXECUTE cmd;
     END LOOP;
+
+    EXECUTE pg_catalog.format('DELETE FROM %s g WHERE g.grantee = $1', grants)
+      USING role_oid;
 
     RETURN true;
 EXCEPTION WHEN OTHERS THEN
@@ -293,7 +383,7 @@ $function$;
 -- Unlike the two helpers above this one does raise: the caller asked for a
 -- DROP ROLE and must learn when it did not happen (for example because the
 -- role still holds privileges in another database).
-CREATE OR REPLACE FUNCTION pg_background_drop_executor_role()
+CREATE FUNCTION pg_background_drop_executor_role()
     RETURNS pg_catalog.void
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -411,3 +501,37 @@ BEGIN
     END IF;
 END;
 $do$;
+
+-- pgbackground_role is the extension's own role: every privilege it holds on
+-- the extension's functions and types was granted by an installation or
+-- update script (earlier versions granted them without recording), so record
+-- them all; revoke_pg_background_privileges('pgbackground_role') and
+-- pg_background_drop_executor_role() then take them back.
+INSERT INTO pg_background_helper_grants (grantee, object_kind, object_name, privilege)
+SELECT a.grantee::pg_catalog.regrole, o.kind, o.name, a.privilege_type
+  FROM (SELECT 'FUNCTION'::pg_catalog.text AS kind,
+               p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
+               pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+               p.proacl AS acl
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+          JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND e.extname OPERATOR(pg_catalog.=) 'pg_background'
+        UNION ALL
+        SELECT 'TYPE', t.typname::pg_catalog.text, t.typacl
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+          JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND e.extname OPERATOR(pg_catalog.=) 'pg_background'
+           AND t.typtype OPERATOR(pg_catalog.=) 'c') AS o,
+       pg_catalog.aclexplode(o.acl) a
+ WHERE a.grantee OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r
+                                          WHERE r.rolname OPERATOR(pg_catalog.=) 'pgbackground_role')
+   AND a.privilege_type OPERATOR(pg_catalog.=) ANY (ARRAY['EXECUTE', 'USAGE'])
+ON CONFLICT DO NOTHING;

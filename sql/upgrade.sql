@@ -29,6 +29,29 @@ SELECT 'type', t.oid, t.typname::text,
   JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
  WHERE e.extname = 'pg_background';
 
+-- What the grant helper recorded (pg_background_helper_grants, from 1.3 on),
+-- one line per row; nothing when the installed version has no such table.
+CREATE FUNCTION pgbg_upgrade_test.recorded_grants() RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    tbl regclass;
+BEGIN
+    SELECT c.oid INTO tbl
+      FROM pg_depend d
+      JOIN pg_extension e ON e.oid = d.refobjid
+      JOIN pg_class c ON c.oid = d.objid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       AND d.classid = 'pg_class'::regclass AND e.extname = 'pg_background'
+       AND c.relname = 'pg_background_helper_grants';
+    IF tbl IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT format(''recorded grant: %%s %%s on %%s %%s'', g.grantee, g.privilege, '
+        'g.object_kind, g.object_name) FROM %s g', tbl);
+END;
+$fn$;
+
 -- One row of text per catalog fact about the installed extension.  No OIDs:
 -- objects are named, ACLs compared as text (they hold role names only).
 CREATE FUNCTION pgbg_upgrade_test.take_snapshot(p_label text)
@@ -118,7 +141,15 @@ items(item) AS (
     UNION ALL
     SELECT format('pgbackground_role USAGE on schema %s: %s',
                   n.nspname, has_schema_privilege('pgbackground_role', n.oid, 'USAGE'))
-      FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace, role)
+      FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace, role
+    UNION ALL
+    -- the configuration tables pg_dump dumps, and what the helpers recorded
+    SELECT format('config table %s %s', c.relname, x.cond)
+      FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(tbl, cond)
+      JOIN pg_class c ON c.oid = x.tbl
+     WHERE e.extname = 'pg_background'
+    UNION ALL
+    SELECT r FROM pgbg_upgrade_test.recorded_grants() r)
 , ins AS (
     INSERT INTO pgbg_upgrade_test.snap SELECT p_label, item FROM items RETURNING 1)
 SELECT count(*) FROM ins;
@@ -476,7 +507,8 @@ SELECT label, count(*) AS facts,
        count(*) FILTER (WHERE item LIKE 'pgbackground_role %: t') AS role_grants,
        count(*) FILTER (WHERE item LIKE 'initial privileges %') AS init_privs,
        count(*) FILTER (WHERE item LIKE 'PUBLIC %') AS public_grants,
-       count(*) FILTER (WHERE item LIKE 'schema %') AS schema
+       count(*) FILTER (WHERE item LIKE 'schema %') AS schema,
+       count(*) FILTER (WHERE item LIKE 'recorded grant: %') AS recorded
   FROM pgbg_upgrade_test.snap
  GROUP BY label
  ORDER BY label;

@@ -131,11 +131,39 @@ items(item) AS (
 SELECT item FROM items ORDER BY item COLLATE "C";
 };
 
+# What the grant helper recorded (the table exists from 1.3 on), and the
+# configuration tables pg_dump dumps.
+my $recorded_sql = q{
+SELECT 'recorded grant: ' || g.grantee || ' ' || g.privilege || ' on '
+       || g.object_kind || ' ' || g.object_name
+  FROM pg_background_helper_grants g
+UNION ALL
+SELECT format('config table %s %s', c.relname, x.cond)
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(tbl, cond)
+  JOIN pg_class c ON c.oid = x.tbl
+ WHERE e.extname = 'pg_background'
+ORDER BY 1 COLLATE "C"
+};
+
 # The facts of the extension installed in $db, as a list of lines.
 sub snapshot
 {
 	my ($db) = @_;
-	return split /\n/, $node->safe_psql($db, $snapshot_sql);
+	my @facts = split /\n/, $node->safe_psql($db, $snapshot_sql);
+	my $table = $node->safe_psql(
+		$db, q{
+SELECT n.nspname FROM pg_extension e
+  JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'pg_background'
+   AND EXISTS (SELECT 1 FROM pg_class c
+                WHERE c.relnamespace = n.oid
+                  AND c.relname = 'pg_background_helper_grants')});
+	if ($table ne '')
+	{
+		push @facts, split /\n/,
+		  $node->safe_psql($db, qq{SET search_path = "$table"; $recorded_sql});
+	}
+	return @facts;
 }
 
 # What one list has that the other lacks (as multisets), as text; empty when
@@ -241,6 +269,11 @@ for my $w (@versions)
 		  @{ $fresh{$w} }),
 		1, "fresh $w installed");
 }
+
+# the comparisons include what the grant helper recorded: not vacuous
+cmp_ok(
+	scalar(grep { /^recorded grant: pgbackground_role / } @{ $fresh{$default} }),
+	'>=', 15, "fresh $default records what it granted pgbackground_role");
 
 # --------------------------------------------------------------------------
 # 1. every older version, then a plain ALTER EXTENSION ... UPDATE
