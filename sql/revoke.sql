@@ -118,6 +118,7 @@ acls AS (
     SELECT p.proacl AS acl FROM m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
     UNION ALL
     SELECT t.typacl FROM m JOIN pg_type t ON m.classid = 'pg_type'::regclass AND t.oid = m.objid
+     WHERE t.typtype = 'c'
     UNION ALL
     SELECT nspacl FROM pg_namespace WHERE nspname = 'pgbg_rv_app')
 SELECT has_schema_privilege(r, 'pgbg_rv_app', 'USAGE'),
@@ -127,7 +128,7 @@ SELECT has_schema_privilege(r, 'pgbg_rv_app', 'USAGE'),
                                  'pg_background_drop_executor_role')
            AND has_function_privilege(r, p.oid, 'EXECUTE')),
        (SELECT count(*) FROM m JOIN pg_type t ON m.classid = 'pg_type'::regclass AND t.oid = m.objid
-         WHERE has_type_privilege(r, t.oid, 'USAGE')),
+         WHERE t.typtype = 'c' AND has_type_privilege(r, t.oid, 'USAGE')),
        (SELECT count(*) FROM acls, aclexplode(acls.acl) a
          WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = r));
 $fn$;
