@@ -142,7 +142,6 @@ SELECT format('config table %s %s', c.relname, x.cond)
   FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(tbl, cond)
   JOIN pg_class c ON c.oid = x.tbl
  WHERE e.extname = 'pg_background'
-ORDER BY 1 COLLATE "C"
 };
 
 # The facts of the extension installed in $db, as a list of lines.
