@@ -5,8 +5,9 @@
 
 -- Version 1.3 adds two helpers that grant or revoke EXECUTE on the v1
 -- functions.  Their argument is named user_name, as published; 1.6 renames
--- it to role_name.  Unlike the published scripts they pin search_path and
--- look the extension's schema up at run time.
+-- it to role_name.  Unlike the published scripts they pin search_path, look
+-- the extension's schema up at run time, and revoke only what they granted
+-- (recorded in the table pg_background_helper_grants, created here).
 
 -- What the grant helper granted.  grant_pg_background_privileges grants a
 -- role only the privileges it does not hold yet, and records each one it

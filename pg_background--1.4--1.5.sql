@@ -59,7 +59,9 @@ CREATE FUNCTION pg_background_cancel_v2(pid pg_catalog.int4,
     RETURNS pg_catalog.void STRICT
     AS 'MODULE_PATHNAME', 'pg_background_cancel_v2' LANGUAGE C;
 
--- The helpers now also cover the v2 objects.
+-- The helpers now also cover the v2 objects, and (unlike the published
+-- ones) revoke only what they granted, as recorded in
+-- pg_background_helper_grants.
 
 -- What the grant helper granted.  grant_pg_background_privileges grants a
 -- role only the privileges it does not hold yet, and records each one it

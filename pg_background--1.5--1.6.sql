@@ -87,7 +87,10 @@ SELECT pg_catalog.pg_extension_config_dump('pg_background_helper_grants',
 -- ALTER EXTENSION pg_background SET SCHEMA.  They never raise: on failure they
 -- report the reason in a NOTICE and return false.  The privileges they manage
 -- are EXECUTE on every API function and USAGE on the handle type; the three
--- administration functions themselves are never handed out.
+-- administration functions themselves are never handed out.  The grant
+-- helper grants only what the role does not hold yet and records it in
+-- pg_background_helper_grants; the revoke helper takes back only what is
+-- recorded there, so a privilege the role had before survives.
 
 CREATE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
                                                print_commands pg_catalog.bool DEFAULT false)

@@ -78,7 +78,11 @@ CREATE FUNCTION pg_background_list_v2()
     AS 'MODULE_PATHNAME', 'pg_background_list_v2' LANGUAGE C;
 
 -- Everything below this line is identical in pg_background--1.8.sql and
--- pg_background--1.7--1.8.sql.
+-- pg_background--1.7--1.8.sql, except that the base script creates the
+-- table and the administration functions with plain CREATE (a new
+-- installation must fail rather than take over a function of the same
+-- signature that already exists in the target schema), while the update
+-- creates the table IF NOT EXISTS and replaces the functions of 1.7.
 
 -- 1.8: this session's counters.
 CREATE TYPE pg_background_stats AS (
@@ -118,8 +122,12 @@ CREATE FUNCTION pg_background_get_progress_v2(pid pg_catalog.int4,
 -- function that belongs to the extension except the three administration
 -- functions, USAGE on every composite type of the extension, and USAGE on the
 -- extension's schema unless PUBLIC has it already.  So they cover every
--- object, in whatever schema the extension was installed.  They never raise:
--- on failure they report the reason in a NOTICE and return false.
+-- object, in whatever schema the extension was installed.  The grant helper
+-- grants only what the role does not hold yet and records it in
+-- pg_background_helper_grants; the revoke helper takes back only what is
+-- recorded there (issue: it used to strip a role's own, earlier USAGE on the
+-- extension's schema).  They never raise: on failure they report the reason
+-- in a NOTICE and return false.
 
 -- What the grant helper granted.  grant_pg_background_privileges grants a
 -- role only the privileges it does not hold yet, and records each one it
