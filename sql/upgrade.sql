@@ -554,7 +554,13 @@ SELECT o.name,
  WHERE o.name IN ('pg_background_launch', 'pg_background_result',
                   'pg_background_detach', 'pg_background_launch_v2')
  ORDER BY o.name;
+-- what the 1.4 helper granted was recorded, so the 1.6 helper takes it back
 SELECT revoke_pg_background_privileges(role_name => 'regress_pgbg_upgrade_user');
+SELECT count(*) AS user_privileges_left
+  FROM pgbg_upgrade_test.ext_objects o
+ WHERE CASE o.kind
+       WHEN 'function' THEN has_function_privilege('regress_pgbg_upgrade_user', o.oid, 'EXECUTE')
+       ELSE has_type_privilege('regress_pgbg_upgrade_user', o.oid, 'USAGE') END;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 --

@@ -27,7 +27,7 @@
 #   5. Shadowing: the attacker creates, in pg_temp and in its own schema,
 #      functions, operators, views and types (domains) named like what the
 #      SECURITY DEFINER helpers use (format, quote_ident, current_setting,
-#      aclexplode, acldefault, unnest, =, <>, ||, >=, pg_roles, pg_extension,
+#      aclexplode, acldefault, unnest, oidvectortypes, =, <>, ||, >=, pg_roles, pg_extension,
 #      pg_depend, pg_proc, pg_type, pg_namespace, pg_init_privs, text, oid,
 #      name, bool, ...), each of which records its use in a trap table, and puts
 #      them first in search_path.  Controls show those objects do capture
@@ -480,7 +480,8 @@ sub trap_objects
 		[ 'acldefault', 'a "char", b oid', 'pg_catalog.acldefault(a, b)', 'aclitem[]' ],
 		[ 'textcat', 'a text, b text', 'pg_catalog.textcat(a, b)', 'text' ],
 		[ 'concat', 'a text, b text', 'pg_catalog.concat(a, b)', 'text' ],
-		[ 'lower', 'a text', 'pg_catalog.lower(a)', 'text' ])
+		[ 'lower', 'a text', 'pg_catalog.lower(a)', 'text' ],
+		[ 'oidvectortypes', 'a oidvector', 'pg_catalog.oidvectortypes(a)', 'text' ])
 	{
 		my ($name, $args, $body, $ret) = @$f;
 		$sql .= qq{
@@ -496,6 +497,10 @@ BEGIN PERFORM mallory.trap('$sch.aclexplode');
 CREATE FUNCTION $sch.unnest(a pg_catalog.aclitem[]) RETURNS SETOF pg_catalog.aclitem
   LANGUAGE plpgsql AS \$f\$
 BEGIN PERFORM mallory.trap('$sch.unnest');
+  RETURN QUERY SELECT * FROM pg_catalog.unnest(a); END \$f\$;
+CREATE FUNCTION $sch.unnest(a pg_catalog.text[]) RETURNS SETOF pg_catalog.text
+  LANGUAGE plpgsql AS \$f\$
+BEGIN PERFORM mallory.trap('$sch.unnest(text[])');
   RETURN QUERY SELECT * FROM pg_catalog.unnest(a); END \$f\$;};
 
 	# operators
@@ -535,7 +540,7 @@ CREATE ${temp}VIEW $vsch$cat AS
 	}
 
 	# types: domains named like the types the helpers use
-	for my $t (qw(text oid name bool int4 regclass regprocedure regtype aclitem))
+	for my $t (qw(text oid name bool int4 regclass regprocedure regtype regrole aclitem))
 	{
 		$sql .= qq{
 CREATE DOMAIN $sch.$t AS pg_catalog.$t CHECK (mallory.trap('$sch.$t domain'));};
