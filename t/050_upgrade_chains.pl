@@ -14,7 +14,10 @@
 #      fresh W;
 #   3. CREATE EXTENSION ... SCHEMA app VERSION '1.6' + UPDATE, compared with a
 #      fresh default installation in schema app (and nothing refers to public);
-#   4. a control: a changed privilege does show up in the comparison.
+#   4. a control: a changed privilege does show up in the comparison;
+#   5. what the grant helper recorded survives pg_dump + restore, and the
+#      revoke helper takes back only that (a role's own USAGE on the schema
+#      stays), after an update and after the restore.
 #
 # Every comparison is one is() on the difference (empty) plus one positive
 # count of the facts compared, so that no comparison can pass vacuously.
@@ -385,6 +388,65 @@ GRANT EXECUTE ON FUNCTION pg_background_list_v2() TO PUBLIC;
 		$diff,
 		qr/^only in control: PUBLIC has EXECUTE on function pg_background_list_v2$/m,
 		'control: a grant to PUBLIC shows in the comparison');
+}
+
+# --------------------------------------------------------------------------
+# 5. what the grant helper records survives pg_dump + restore, and after an
+#    update the revoke helper takes back only that (issue 8, item 6): a role's
+#    own, earlier USAGE on the extension's schema stays
+# --------------------------------------------------------------------------
+{
+	my $db = new_db('dump_source');
+	$node->safe_psql(
+		$db, q{
+CREATE ROLE regress_pgbg_dump_alice;
+CREATE ROLE regress_pgbg_dump_bob;
+CREATE SCHEMA app;
+CREATE EXTENSION pg_background SCHEMA app VERSION '1.6';
+ALTER EXTENSION pg_background UPDATE;
+-- (granted after the update: a grant made before it would be part of the
+-- schema's initial privileges, which pg_dump does not dump)
+GRANT USAGE ON SCHEMA app TO regress_pgbg_dump_alice;
+SELECT app.grant_pg_background_privileges('regress_pgbg_dump_alice');
+SELECT app.grant_pg_background_privileges('regress_pgbg_dump_bob');
+});
+	my $recorded = q{
+SELECT grantee || ' ' || count(*) || ' ' || count(*) FILTER (WHERE object_kind = 'SCHEMA')
+  FROM app.pg_background_helper_grants GROUP BY grantee ORDER BY 1};
+	my $before = $node->safe_psql($db, $recorded);
+	is( $before,
+		"pgbackground_role 19 1
+regress_pgbg_dump_alice 18 0
+regress_pgbg_dump_bob 19 1",
+		'recorded: everything for bob and the executor role, all but the schema for alice');
+
+	my $dump = $node->basedir . '/helper_grants_dump.sql';
+	$node->command_ok([ 'pg_dump', '-d', $node->connstr($db), '-f', $dump ],
+		'pg_dump of an installation with recorded grants');
+	my $restored = new_db('dump_restored');
+	$node->command_ok(
+		[
+			'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+			'-d', $node->connstr($restored), '-f', $dump
+		],
+		'restored without error (no duplicate rows for the executor role)');
+	is($node->safe_psql($restored, $recorded), $before, 'the record is the same after the restore');
+
+	for my $d ($db, $restored)
+	{
+		is( $node->safe_psql(
+				$d, q{
+SELECT app.revoke_pg_background_privileges('regress_pgbg_dump_alice')
+   AND app.revoke_pg_background_privileges('regress_pgbg_dump_bob');
+SELECT has_schema_privilege('regress_pgbg_dump_alice', 'app', 'USAGE'),
+       has_schema_privilege('regress_pgbg_dump_bob', 'app', 'USAGE'),
+       has_function_privilege('regress_pgbg_dump_alice', 'app.pg_background_launch_v2(text, int4)', 'EXECUTE'),
+       has_function_privilege('regress_pgbg_dump_bob', 'app.pg_background_launch_v2(text, int4)', 'EXECUTE');
+}),
+			"t
+t|f|f|f",
+			"$d: revoke leaves alice her own USAGE on app and takes the rest back");
+	}
 }
 
 PgBgTest::assert_no_restart($node);
