@@ -463,7 +463,9 @@ SELECT count(*) AS public_privileges
 SELECT p.proname, has_function_privilege('pgbackground_role', p.oid, 'EXECUTE') AS role_exec
   FROM pg_proc p WHERE p.pronamespace = 'app'::regnamespace ORDER BY 1;
 SELECT t.typname, has_type_privilege('pgbackground_role', t.oid, 'USAGE') AS role_usage
-  FROM pg_type t WHERE t.typnamespace = 'app'::regnamespace AND t.typtype = 'c' ORDER BY 1;
+  FROM pg_type t WHERE t.typnamespace = 'app'::regnamespace AND t.typtype = 'c'
+   AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'  -- not a table's
+ ORDER BY 1;
 
 -- A member of pgbackground_role, app not in its search_path.
 CREATE ROLE regress_pgbg_v18_member;
