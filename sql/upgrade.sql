@@ -474,6 +474,39 @@ ALTER EXTENSION pg_background UPDATE;
 SELECT pgbg_upgrade_test.take_snapshot('1.4 with role -> 1.8') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
+-- Installations without the record pg_background_helper_grants (made with
+-- the published 1.3-1.5 scripts, or with 1.6/1.7 scripts that predate it):
+-- the update creates it, records what pgbackground_role holds, and ends up
+-- like a fresh installation.
+CREATE FUNCTION pgbg_upgrade_test.forget_record() RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    ext_schema name := (SELECT n.nspname
+                          FROM pg_extension e
+                          JOIN pg_namespace n ON n.oid = e.extnamespace
+                         WHERE e.extname = 'pg_background');
+BEGIN
+    EXECUTE format('ALTER EXTENSION pg_background DROP TABLE %I.pg_background_helper_grants',
+                   ext_schema);
+    EXECUTE format('DROP TABLE %I.pg_background_helper_grants', ext_schema);
+END;
+$fn$;
+CREATE EXTENSION pg_background VERSION '1.4';
+SELECT pgbg_upgrade_test.forget_record();
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 without record -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+CREATE EXTENSION pg_background VERSION '1.5';
+SELECT pgbg_upgrade_test.forget_record();
+ALTER EXTENSION pg_background UPDATE TO '1.6';
+SELECT pgbg_upgrade_test.take_snapshot('1.5 without record -> 1.6') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+CREATE EXTENSION pg_background VERSION '1.7';
+SELECT pgbg_upgrade_test.forget_record();
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.7 without record -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
 -- Step by step through every version.
 CREATE EXTENSION pg_background VERSION '1.0';
 ALTER EXTENSION pg_background UPDATE TO '1.1';
