@@ -457,6 +457,13 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	dest = worker_fixed->results_disabled ? DestNone : DestRemote;
 	BeginCommand(commandTag, dest);
 
+	/*
+	 * statement_timeout, the caller's unless the SQL set its own, covers the
+	 * planning and the execution of each statement.
+	 */
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+
 	if (analyze_requires_snapshot(parsetree))
 	{
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -488,9 +495,6 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	if (is_last && dest == DestRemote)
 		SetRemoteDestReceiverParams(receiver, portal);
 	MemoryContextSwitchTo(oldcontext);
-
-	if (StatementTimeout > 0)
-		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 
 	/*
 	 * SQL launched inside a security context (from a SECURITY DEFINER
