@@ -130,7 +130,7 @@ CREATE SEQUENCE outc_seq;
 
 -- nobody reads this 1 kB queue until the worker has exited
 SELECT * FROM pg_background_submit_v2($sql$
-    SELECT setval('outc_seq', 1);
+    SELECT setval('outc_seq', 11);
     SET client_min_messages = debug1;
     DO $d$ BEGIN
         SET LOCAL client_min_messages = notice;
@@ -148,7 +148,7 @@ SELECT * FROM pg_background_submit_v2($sql$
     VACUUM VERBOSE outc_trg_t;
     SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g
 $sql$, 1024) \gset s_
-\set s_n 1
+\set s_n 11
 SELECT pg_temp.wait_until(format(
     '(SELECT last_value FROM outc_seq) = %s AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)',
     :s_n, :s_pid));
@@ -163,13 +163,13 @@ SELECT pg_background_detach_v2(:s_pid, :s_cookie);
 -- a 200 kB error is cut down: the worker exits without anyone reading, and
 -- last_error still has the start of the message
 SELECT * FROM pg_background_submit_v2($sql$
-    SELECT setval('outc_seq', 2);
+    SELECT setval('outc_seq', 12);
     DO $d$ BEGIN
         RAISE EXCEPTION 'big %', repeat('x', 100000)
             USING DETAIL = repeat('d', 200000), HINT = repeat('h', 200000);
     END $d$
 $sql$, 16384) \gset s_
-\set s_n 2
+\set s_n 12
 SELECT pg_temp.wait_until(format(
     '(SELECT last_value FROM outc_seq) = %s AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)',
     :s_n, :s_pid));
@@ -185,9 +185,9 @@ SELECT pg_background_detach_v2(:s_pid, :s_cookie);
 -- with the smallest queue even a short error may not fit: it is dropped,
 -- the worker still exits
 SELECT * FROM pg_background_submit_v2(
-    $$SELECT setval('outc_seq', 3); SELECT 1 / 0 AS a_somewhat_longer_statement_than_the_queue_holds$$,
+    $$SELECT setval('outc_seq', 13); SELECT 1 / 0 AS a_somewhat_longer_statement_than_the_queue_holds$$,
     64) \gset s_
-\set s_n 3
+\set s_n 13
 SELECT pg_temp.wait_until(format(
     '(SELECT last_value FROM outc_seq) = %s AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)',
     :s_n, :s_pid));
