@@ -97,9 +97,24 @@ like(
 	'submitted worker: last_error says part of the work committed');
 PgBgTest::query_ok($s, "SELECT pg_background_detach_v2($pid, $cookie)");
 
+# stopped by pg_background.worker_timeout after one commit (the worker
+# commits at once, then waits on the lock until the timeout stops it)
+PgBgTest::query_ok($s, "SET pg_background.worker_timeout = '4s'");
+($pid, $cookie) = PgBgTest::launch_v2($s, 'CALL pc_commit_then_wait()');
+PgBgTest::query_ok($s, 'RESET pg_background.worker_timeout');
+ok(wait_for_lock_wait($pid), 'timed worker committed once and waits');
+PgBgTest::query_ok($s, "SELECT pg_background_wait_v2($pid, $cookie)");
+($out, $err) = PgBgTest::query($s,
+	"SELECT * FROM pg_background_result_v2($pid, $cookie) AS (tag text)");
+is(PgBgTest::sqlstate($err), '57014', 'worker_timeout: 57014');
+like(
+	$err,
+	qr/DETAIL:\s+It ran longer than 4000 ms; part of its work had already committed \(1 commit\) before it stopped\./,
+	'worker_timeout: the detail says one commit had happened');
+
 PgBgTest::query_ok($control, 'SELECT pg_advisory_unlock(77)');
 is($node->safe_psql('postgres', 'SELECT array_agg(a ORDER BY a) FROM pc'),
-	'{1,1}', 'only the committed rows are there');
+	'{1,1,1}', 'only the committed rows are there');
 
 $s->quit;
 $control->quit;
