@@ -13,6 +13,7 @@
 
 #include "commands/async.h"
 #include "nodes/pg_list.h"
+#include "storage/shm_mq.h"
 #include "tcop/dest.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
@@ -125,6 +126,21 @@ pgbg_end_command(PgbgQueryCompletion *qc, CommandDest dest)
 	EndCommand(qc, dest, false);
 #else
 	EndCommand(qc->tag, dest);
+#endif
+}
+
+/*
+ * shm_mq_sendv() gained its force_flush argument in PostgreSQL 15.  A
+ * non-blocking send of a worker's last message wants its bytes visible to
+ * the receiver at once.
+ */
+static inline shm_mq_result
+pgbg_shm_mq_sendv_nowait(shm_mq_handle *mqh, shm_mq_iovec *iov, int iovcnt)
+{
+#if PG_VERSION_NUM >= 150000
+	return shm_mq_sendv(mqh, iov, iovcnt, true, true);
+#else
+	return shm_mq_sendv(mqh, iov, iovcnt, true);
 #endif
 }
 

@@ -69,6 +69,9 @@ typedef struct PgbgFixed
 	bool		segment_pinned;
 	pid_t		worker_pid;		/* set by the worker once attached */
 	bool		committed;		/* the worker's SQL has committed */
+	int32		commits;		/* transactions of the job that committed
+								 * changes (a procedure's COMMIT, the
+								 * commits around VACUUM, the last one) */
 	TimestampTz started_at;		/* worker began running the SQL */
 	TimestampTz finished_at;	/* worker is done, either way */
 	bool		has_progress;	/* pg_background_progress() was called */

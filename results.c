@@ -57,6 +57,7 @@ static void results_consume(PgbgResultState *state, PgbgMessage *msg);
 static void results_raise_worker_error(PgbgTask *task, PgbgMessage *msg);
 static void results_raise_lost(PgbgTask *task);
 static void results_raise_stopped(PgbgTask *task);
+static int	results_partial_commits(PgbgTask *task);
 
 /* ------------------------------------------------------------------------
  * Reading the worker's messages
@@ -235,29 +236,58 @@ results_late_termination(PgbgTask *task, PgbgMessage *msg)
 	return true;
 }
 
-/* Remember the worker's error message for pg_background_list_v2(). */
+/*
+ * Remember the worker's error message for pg_background_list_v2(), and
+ * whether part of its work had committed before it (the worker has made
+ * all its commits by the time its error arrives).
+ */
 static void
 results_note_error(PgbgTask *task, PgbgMessage *msg)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
 	ErrorData	edata;
 	const char *text = "malformed error message from worker";
+	char	   *suffix = "";
+	int			commits = results_partial_commits(task);
 	size_t		len;
+	size_t		room;
 
 	if (pgbg_parse_errornotice(msg->data, msg->len, &edata))
 		text = edata.message;
+	if (commits > 0)
+		suffix = psprintf(" (part of its work had already committed: %d %s)",
+						  commits, commits == 1 ? "commit" : "commits");
 	len = strlen(text);
+	room = PGBG_LAST_ERROR_LEN - strlen(suffix);
 	if (task->last_error)
 		pfree(task->last_error);
-	if (len <= PGBG_LAST_ERROR_LEN)
-		task->last_error = pstrdup(text);
+	if (len <= room)
+		task->last_error = psprintf("%s%s", text, suffix);
 	else
 	{
-		int			keep = pg_mbcliplen(text, len, PGBG_LAST_ERROR_LEN - 3);
+		int			keep = pg_mbcliplen(text, len, room - 3);
 
-		task->last_error = psprintf("%.*s...", keep, text);
+		task->last_error = psprintf("%.*s...%s", keep, text, suffix);
 	}
+	if (commits > 0)
+		pfree(suffix);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * How many transactions of a worker that did not finish had committed
+ * changes (a procedure's COMMIT, the commits around a VACUUM); 0 once its
+ * whole SQL has committed.
+ */
+static int
+results_partial_commits(PgbgTask *task)
+{
+	int			commits;
+
+	SpinLockAcquire(&task->fixed->mutex);
+	commits = task->fixed->committed ? 0 : task->fixed->commits;
+	SpinLockRelease(&task->fixed->mutex);
+	return commits;
 }
 
 /* Parse the row description once, when it arrives. */
@@ -464,6 +494,7 @@ static void
 results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 {
 	ErrorData	edata;
+	int			commits;
 
 	if (!pgbg_parse_errornotice(msg->data, msg->len, &edata))
 		ereport(ERROR,
@@ -477,8 +508,20 @@ results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 		results_raise_stopped(task);
 
 	/* edata lives in the current context, not the task's */
+	commits = results_partial_commits(task);
 	pgbg_account(task);
 	pgbg_release_task(task);
+
+	/* the error rolled back only the work after the last commit: say so */
+	if (commits > 0)
+	{
+		char	   *note;
+
+		note = psprintf("Part of its work had already committed (%d %s) before the error.",
+						commits, commits == 1 ? "commit" : "commits");
+		edata.detail = edata.detail ?
+			psprintf("%s\n%s", edata.detail, note) : note;
+	}
 
 	if (edata.elevel != ERROR)
 		edata.elevel = ERROR;
@@ -496,12 +539,22 @@ results_raise_stopped(PgbgTask *task)
 	int			pid = task->pid;
 	bool		timed_out = pg_atomic_read_u32(&task->fixed->timed_out) != 0;
 	int			timeout_ms = task->fixed->timeout_ms;
+	int			commits;
 
 	if (!timed_out && !task->cancel_requested)
 		return;
 
+	commits = results_partial_commits(task);
 	pgbg_account(task);
 	pgbg_release_task(task);
+	if (timed_out && commits > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
+						pid),
+				 errdetail_plural("It ran longer than %d ms; part of its work had already committed (%d commit) before it stopped.",
+								  "It ran longer than %d ms; part of its work had already committed (%d commits) before it stopped.",
+								  commits, timeout_ms, commits)));
 	if (timed_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
@@ -509,6 +562,13 @@ results_raise_stopped(PgbgTask *task)
 						pid),
 				 errdetail("It ran longer than %d ms; its transaction did not commit.",
 						   timeout_ms)));
+	if (commits > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("pg_background worker with PID %d was canceled", pid),
+				 errdetail_plural("Part of its work had already committed (%d commit) before it stopped.",
+								  "Part of its work had already committed (%d commits) before it stopped.",
+								  commits, commits)));
 	ereport(ERROR,
 			(errcode(ERRCODE_QUERY_CANCELED),
 			 errmsg("pg_background worker with PID %d was canceled", pid),
@@ -520,10 +580,20 @@ static void
 results_raise_lost(PgbgTask *task)
 {
 	int			pid = task->pid;
+	int			commits;
 
 	results_raise_stopped(task);
+	commits = results_partial_commits(task);
 	pgbg_account(task);
 	pgbg_release_task(task);
+	if (commits > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost connection to pg_background worker with PID %d", pid),
+				 errdetail_plural("Part of its work had already committed (%d commit) before it ended.",
+								  "Part of its work had already committed (%d commits) before it ended.",
+								  commits, commits),
+				 errhint("More details may be available in the server log.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("lost connection to pg_background worker with PID %d", pid),

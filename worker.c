@@ -50,7 +50,23 @@
 
 static PgbgFixed *worker_fixed = NULL;
 
+/*
+ * A submitted worker's output is never read, so what it sends must never
+ * make it wait: see worker_limit_output.
+ */
+static shm_mq_handle *worker_mqh = NULL;
+static PQcommMethods worker_submit_methods;
+static bool worker_queue_given_up = false;
+
+/* Bounds on the fields of a submitted worker's error message. */
+#define WORKER_SUBMIT_MSG_LEN		1024
+#define WORKER_SUBMIT_FIELD_LEN		256
+#define WORKER_SUBMIT_ERROR_LEN		4096
+
 static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
+static void worker_limit_output(void);
+static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
+static void worker_xact_callback(XactEvent event, void *arg);
 static void worker_become_caller(char *gucstate);
 static void worker_start_xact(void);
 static void worker_commit_xact(void);
@@ -165,6 +181,93 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
 	pq_redirect_to_shm_mq(seg, mqh);
+	worker_mqh = mqh;
+	if (worker_fixed->results_disabled)
+		worker_limit_output();
+}
+
+/*
+ * A submitted worker (pg_background_submit_v2) sends only its error, if it
+ * fails, and its end marker: no notices (not even INFO, which ignores
+ * client_min_messages, nor after a SET client_min_messages in its SQL),
+ * no rows, no command tags.  Its error is cut down to a few kilobytes (its
+ * launcher keeps only the first PGBG_LAST_ERROR_LEN bytes of the message),
+ * and both are sent without waiting: if nobody makes room in the queue, the
+ * message is dropped, never waited for.  So the worker can never block on
+ * output nobody reads, also not at exit while it still holds its locks.
+ */
+static void
+worker_limit_output(void)
+{
+	worker_submit_methods = *PqCommMethods;
+	worker_submit_methods.putmessage = worker_submit_putmessage;
+	PqCommMethods = &worker_submit_methods;
+}
+
+static int
+worker_submit_putmessage(char msgtype, const char *s, size_t len)
+{
+	static char buf[WORKER_SUBMIT_ERROR_LEN];
+	shm_mq_iovec iov[2];
+	size_t		used = 0;
+	shm_mq_result res;
+
+	if (msgtype != 'E' && msgtype != 'Z')
+		return 0;
+	if (worker_queue_given_up || worker_mqh == NULL)
+		return 0;
+
+	if (msgtype == 'E')
+	{
+		size_t		pos = 0;
+
+		/*
+		 * An ErrorResponse is a list of (code byte, NUL-terminated string),
+		 * ended by a zero byte.  Keep every field, each cut at a character
+		 * boundary; the text is in the database encoding.
+		 */
+		while (pos < len && s[pos] != '\0')
+		{
+			char		code = s[pos++];
+			size_t		flen = strnlen(s + pos, len - pos);
+			int			limit;
+			int			keep;
+
+			limit = (code == PG_DIAG_MESSAGE_PRIMARY) ?
+				WORKER_SUBMIT_MSG_LEN : WORKER_SUBMIT_FIELD_LEN;
+			keep = pg_mbcliplen(s + pos, (int) Min(flen, (size_t) limit + 8),
+								limit);
+			keep = Min(keep, (int) flen);
+			/* room for this field, its NUL and the final zero byte */
+			if (used + 1 + keep + 1 + 1 > sizeof(buf))
+				break;
+			buf[used++] = code;
+			memcpy(buf + used, s + pos, keep);
+			used += keep;
+			buf[used++] = '\0';
+			pos += flen + 1;
+		}
+		buf[used++] = '\0';
+		s = buf;
+		len = used;
+	}
+
+	iov[0].data = &msgtype;
+	iov[0].len = 1;
+	iov[1].data = s;
+	iov[1].len = len;
+	res = pgbg_shm_mq_sendv_nowait(worker_mqh, iov, 2);
+	if (res != SHM_MQ_SUCCESS)
+	{
+		/*
+		 * The queue is full (part of the message may be in it) or its reader
+		 * is gone: send nothing more.  The launcher sees the queue detach
+		 * when we exit.
+		 */
+		worker_queue_given_up = true;
+		return EOF;
+	}
+	return 0;
 }
 
 /*
@@ -182,19 +285,30 @@ worker_become_caller(char *gucstate)
 											  0);
 
 	StartTransactionCommand();
+
+	/*
+	 * RestoreGUCState first resets transaction_read_only to its boot value,
+	 * off.  On a hot standby every transaction starts read-only, and going
+	 * read-write is refused ("cannot set transaction read-write mode during
+	 * recovery"); parallel workers are let through (InitializingParallelWorker),
+	 * which we are not.  This set-up transaction only reads the catalogs, so
+	 * let it start read-write: the job's own transactions are read-only again
+	 * on a standby, and a write there fails with 25006 as in any session.
+	 * The caller's transaction_read_only, transaction_isolation and
+	 * transaction_deferrable, restored here too, end with this transaction;
+	 * its default_transaction_* settings carry over to the job.
+	 */
+	XactReadOnly = false;
 	RestoreGUCState(gucstate);
 
 	/*
-	 * The caller's statement_timeout limits the caller's own statement; the
-	 * background job starts without one (its SQL may SET its own).
-	 */
-	SetConfigOption("statement_timeout", "0", PGC_USERSET, PGC_S_SESSION);
-
-	/*
-	 * A submitted worker's output is never read, so it must not fill its
-	 * queue with notices: only its error goes out (for list_v2's
-	 * last_error).  The override source keeps a SET in its SQL from
-	 * undoing this.
+	 * Every setting is the caller's, statement_timeout included: it limits
+	 * each statement of the job, as in the caller's session.
+	 *
+	 * A submitted worker's output is never read: it needs no notices
+	 * formatted.  This only saves work (a SET in its SQL outranks even the
+	 * override source, and INFO ignores client_min_messages); what keeps its
+	 * output off the queue is worker_limit_output.
 	 */
 	if (fixed->results_disabled)
 		SetConfigOption("client_min_messages", "error", PGC_SUSET,
@@ -259,6 +373,7 @@ worker_execute(const char *sql)
 	worker_fixed->started_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
 
+	RegisterXactCallback(worker_xact_callback, NULL);
 	worker_start_xact();
 
 	/* both survive the commits that VACUUM and friends make */
@@ -300,6 +415,25 @@ worker_execute(const char *sql)
 }
 
 /*
+ * Count every transaction of the job that commits changes, wherever the
+ * commit happens: after the last statement, around a VACUUM or CREATE INDEX
+ * CONCURRENTLY, or at a procedure's COMMIT.  The launcher then tells the
+ * truth about a job that fails or is canceled after part of it committed.
+ * A transaction without a transaction ID changed nothing and is not
+ * counted.  Nothing here may fail: the commit is already done.
+ */
+static void
+worker_xact_callback(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_COMMIT ||
+		!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return;
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->commits++;
+	SpinLockRelease(&worker_fixed->mutex);
+}
+
+/*
  * Plan and run one statement, modelled on exec_simple_query().  Only the
  * last statement sends rows; every statement sends its command tag.
  */
@@ -322,6 +456,13 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	commandTag = CreateCommandTag(parsetree->stmt);
 	dest = worker_fixed->results_disabled ? DestNone : DestRemote;
 	BeginCommand(commandTag, dest);
+
+	/*
+	 * statement_timeout, the caller's unless the SQL set its own, covers the
+	 * planning and the execution of each statement.
+	 */
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 
 	if (analyze_requires_snapshot(parsetree))
 	{
@@ -354,9 +495,6 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	if (is_last && dest == DestRemote)
 		SetRemoteDestReceiverParams(receiver, portal);
 	MemoryContextSwitchTo(oldcontext);
-
-	if (StatementTimeout > 0)
-		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 
 	/*
 	 * SQL launched inside a security context (from a SECURITY DEFINER

@@ -237,8 +237,7 @@ SELECT cu, su = session_user AS same_session_user FROM v1_definer_launch();
 DROP FUNCTION v1_definer_launch();
 
 --
--- The worker has the caller's GUC settings (except statement_timeout: the
--- caller's timeout limits the caller's statement, not the background job).
+-- The worker has the caller's GUC settings, statement_timeout included.
 --
 CREATE SCHEMA v1_schema;
 CREATE TABLE v1_schema.v1_t (source text);
