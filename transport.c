@@ -519,6 +519,10 @@ decode_anonymous_record(StringInfo buf)
 	{
 		Oid			coltype = pq_getmsgint(buf, 4);
 		int			len = pq_getmsgint(buf, 4);
+		char		name[16];
+
+		/* the names ROW(...) gives its fields (the binary form has none) */
+		snprintf(name, sizeof(name), "f%d", i + 1);
 
 		if (len != -1 && (len < 0 || len > buf->len - buf->cursor))
 			ereport(ERROR,
@@ -533,13 +537,13 @@ decode_anonymous_record(StringInfo buf)
 						 errmsg("invalid text field in anonymous record")));
 			coltype = pq_getmsgint(buf, 4);
 			len -= sizeof(int32);
-			TupleDescInitEntry(tupdesc, i + 1, NULL, coltype, -1, 0);
+			TupleDescInitEntry(tupdesc, i + 1, name, coltype, -1, 0);
 			values[i] = decode_text_field(coltype, buf->data + buf->cursor,
 										  len);
 			buf->cursor += len;
 			continue;
 		}
-		TupleDescInitEntry(tupdesc, i + 1, NULL, coltype, -1, 0);
+		TupleDescInitEntry(tupdesc, i + 1, name, coltype, -1, 0);
 		if (len == -1)
 			nulls[i] = true;
 		else

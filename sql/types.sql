@@ -314,11 +314,34 @@ SELECT * FROM pg_background_result(pg_background_launch($$
 $$)) AS (a int, b aclitem, c text, d aclitem);
 -- inside arrays, anonymous records and composite types
 SELECT * FROM pg_temp.rt('aclitem[]', $$'{=r/regress_pgbg_types_grantor,NULL}'$$);
--- documented limitation: an anonymous record travels in binary, so all of
--- its fields need binary I/O; aclitem has none (use a named composite type)
+-- an anonymous record's fields without binary I/O travel as text, each
+-- with its type: at any depth, in arrays of records, NULL or not
 SELECT * FROM pg_temp.rt('record', $$ROW('=r/regress_pgbg_types_grantor'::aclitem, 1)$$);
 CREATE TYPE types_with_acl AS (acl aclitem, n int);
 SELECT * FROM pg_temp.rt('types_with_acl', $$ROW('=r/regress_pgbg_types_grantor', 1)$$);
+SELECT t.n, r.value, r.same
+  FROM (VALUES
+    (1, 'record', $$ROW(NULL::aclitem, '{=r/regress_pgbg_types_grantor}'::aclitem[])$$),
+    (2, 'record', $$ROW(ROW(1, '=r/regress_pgbg_types_grantor'::aclitem), 'x')$$),
+    (3, 'record', $$ROW(ROW('=r/regress_pgbg_types_grantor', 2)::types_with_acl)$$),
+    (4, 'record', $$ROW(ARRAY[ROW('=r/regress_pgbg_types_grantor'::aclitem)])$$),
+    (5, 'record[]', $$ARRAY[ROW(1, '=r/regress_pgbg_types_grantor'::aclitem), NULL,
+                            ROW(2, NULL::aclitem)]$$),
+    (6, 'record[]', $$'{}'::record[]$$)
+  ) AS t(n, typ, expr),
+  LATERAL pg_temp.rt(t.typ, t.expr) AS r
+ ORDER BY t.n;
+-- fields come back typed: aclitem, not text
+CREATE FUNCTION pg_temp.f2(r record, OUT typ text, OUT same boolean)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    typ := pg_typeof(r.f2)::text;
+    same := r.f2::text = '=r/regress_pgbg_types_grantor';
+END
+$fn$;
+SELECT (pg_temp.f2(r)).*
+  FROM pg_background_result(pg_background_launch(
+    $$SELECT ROW(1, '=r/regress_pgbg_types_grantor'::aclitem)$$)) AS (r record);
 -- the everyday case: a catalog's ACL column
 CREATE TABLE types_acl_t (a int);
 GRANT SELECT ON types_acl_t TO regress_pgbg_types_grantor;
@@ -327,6 +350,10 @@ SELECT w.relacl = c.relacl AS same
     $$SELECT relacl FROM pg_class WHERE relname = 'types_acl_t'$$)) AS w(relacl aclitem[]),
        pg_class c
  WHERE c.relname = 'types_acl_t';
+SELECT w.r::text = c.r::text AS same
+  FROM pg_background_result(pg_background_launch(
+    $$SELECT ROW(relname, relacl) FROM pg_class WHERE relname = 'types_acl_t'$$)) AS w(r record),
+       (SELECT ROW(relname, relacl) FROM pg_class WHERE relname = 'types_acl_t') AS c(r);
 
 --
 -- Clean up.
