@@ -24,10 +24,12 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
+#include "libpq/libpq.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -655,103 +657,119 @@ decode_anonymous_record_array(StringInfo buf)
  * such as DateStyle that the worker's SQL may change.
  *
  * User code can run inside the window (a domain's CHECK, an input
- * function).  Its notices would reach the client unconverted, so they are
- * held back (emit_log_hook) and sent once the window has closed; an
- * error closes the window before it propagates, and a FATAL restores the
- * encoding before it is reported.
+ * function) and raise notices, or die with a FATAL, and those messages
+ * must reach the client in its own encoding.  While the window is open the
+ * messages to the client go through window_putmessage, which builds them
+ * again with the caller's encoding switched back on.  An error closes the
+ * window before it propagates.
  */
 static int	window_depth = 0;
-static int	window_saved_encoding = -1;
-static List *window_notices = NIL;
-static MemoryContext window_context = NULL;
-static bool window_reemitting = false;
-static bool window_hook_installed = false;
-static emit_log_hook_type window_prev_emit_log_hook = NULL;
+static int	window_saved_encoding = -1; /* >= 0: switched, from this */
+static const PQcommMethods *window_saved_methods = NULL;
+static PQcommMethods window_methods;
 
-static void
-window_emit_log_hook(ErrorData *edata)
+/*
+ * ErrorResponse and NoticeResponse are (code, string) pairs and a zero
+ * byte; ParameterStatus is two strings.  Copy them into buf, each string
+ * converted to the client encoding; false if the message is not one of
+ * those or not well formed (it then goes out as it is).
+ */
+static bool
+window_convert_message(char msgtype, const char *s, size_t len,
+					   StringInfo buf)
 {
-	if (window_reemitting)
-		edata->output_to_server = false;	/* logged the first time */
-	else if (window_depth > 0 && window_saved_encoding >= 0)
-	{
-		if (edata->elevel < ERROR && edata->output_to_client)
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(window_context);
+	PgbgReader	r = {s, (int) len, 0};
+	const char *str;
 
-			window_notices = lappend(window_notices, CopyErrorData());
-			MemoryContextSwitchTo(oldcxt);
-			edata->output_to_client = false;
-		}
-		else if (edata->elevel >= ERROR)
-		{
-			/* reported without unwinding through us: restore now */
-			(void) SetClientEncoding(window_saved_encoding);
-			window_saved_encoding = -1;
-		}
+	if (len > (size_t) PG_INT32_MAX)
+		return false;
+	if (msgtype == 'S')
+	{
+		if (!reader_string(&r, &str))
+			return false;
+		pq_sendstring(buf, str);
+		if (!reader_string(&r, &str) || r.pos != r.len)
+			return false;
+		pq_sendstring(buf, str);
+		return true;
 	}
-	if (window_prev_emit_log_hook)
-		window_prev_emit_log_hook(edata);
+	if (msgtype != 'E' && msgtype != 'N')
+		return false;
+	for (;;)
+	{
+		char		code;
+
+		if (r.pos >= r.len)
+			return false;
+		code = r.data[r.pos++];
+		pq_sendbyte(buf, code);
+		if (code == '\0')
+			return r.pos == r.len;
+		if (!reader_string(&r, &str))
+			return false;
+		pq_sendstring(buf, str);
+	}
+}
+
+static int
+window_putmessage(char msgtype, const char *s, size_t len)
+{
+	StringInfoData buf;
+	int			result;
+	bool		converted;
+
+	if (window_saved_encoding < 0)
+		return window_saved_methods->putmessage(msgtype, s, len);
+
+	initStringInfo(&buf);
+	(void) SetClientEncoding(window_saved_encoding);
+	PG_TRY();
+	{
+		converted = window_convert_message(msgtype, s, len, &buf);
+		if (converted)
+			result = window_saved_methods->putmessage(msgtype, buf.data,
+													  buf.len);
+		else
+			result = window_saved_methods->putmessage(msgtype, s, len);
+	}
+	PG_CATCH();
+	{
+		(void) SetClientEncoding(GetDatabaseEncoding());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	(void) SetClientEncoding(GetDatabaseEncoding());
+	pfree(buf.data);
+	return result;
 }
 
 static void
 window_open(void)
 {
-	if (!window_hook_installed)
-	{
-		window_prev_emit_log_hook = emit_log_hook;
-		emit_log_hook = window_emit_log_hook;
-		window_hook_installed = true;
-	}
 	if (window_depth++ > 0)
 		return;					/* decoding re-entered from user code */
-	window_context = CurrentMemoryContext;
-	window_notices = NIL;
-	window_reemitting = false;
+	window_saved_encoding = -1;
+	if (pg_get_client_encoding() == GetDatabaseEncoding() ||
+		whereToSendOutput != DestRemote)
+		return;					/* nothing converts: nothing to do */
+	window_saved_methods = PqCommMethods;
+	window_methods = *PqCommMethods;
+	window_methods.putmessage = window_putmessage;
+	PqCommMethods = &window_methods;
 	window_saved_encoding = pg_get_client_encoding();
 	(void) SetClientEncoding(GetDatabaseEncoding());
 }
 
-/* Switch back, then send the notices held back, in their order. */
 static void
 window_close(void)
 {
-	List	   *notices;
-	ListCell   *lc;
-	ErrorContextCallback *saved_context_stack;
-
 	if (--window_depth > 0)
 		return;
-	if (window_saved_encoding >= 0)
-		(void) SetClientEncoding(window_saved_encoding);
-	window_saved_encoding = -1;
-
-	notices = window_notices;
-	window_notices = NIL;
-	if (notices == NIL)
+	if (window_saved_encoding < 0)
 		return;
-
-	/* their context lines were added when they were raised */
-	saved_context_stack = error_context_stack;
-	error_context_stack = NULL;
-	window_reemitting = true;
-	PG_TRY();
-	{
-		foreach(lc, notices)
-			ThrowErrorData((ErrorData *) lfirst(lc));
-	}
-	PG_CATCH();
-	{
-		window_reemitting = false;
-		error_context_stack = saved_context_stack;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	window_reemitting = false;
-	error_context_stack = saved_context_stack;
-	foreach(lc, notices)
-		FreeErrorData((ErrorData *) lfirst(lc));
-	list_free(notices);
+	(void) SetClientEncoding(window_saved_encoding);
+	window_saved_encoding = -1;
+	PqCommMethods = window_saved_methods;
 }
 
 static void decode_datarow_columns(PgbgReader *r, PgbgRowDesc *desc,
