@@ -663,7 +663,6 @@ decode_anonymous_record_array(StringInfo buf)
  * again with the caller's encoding switched back on.  An error closes the
  * window before it propagates.
  */
-static int	window_depth = 0;
 static int	window_saved_encoding = -1; /* >= 0: switched, from this */
 static const PQcommMethods *window_saved_methods = NULL;
 static PQcommMethods window_methods;
@@ -743,30 +742,30 @@ window_putmessage(char msgtype, const char *s, size_t len)
 	return result;
 }
 
-static void
+/*
+ * Open the window; false when there is nothing to do: the encodings are
+ * the same, or the window is already open (user code run while decoding
+ * reads another worker's rows).
+ */
+static bool
 window_open(void)
 {
-	if (window_depth++ > 0)
-		return;					/* decoding re-entered from user code */
-	window_saved_encoding = -1;
-	if (pg_get_client_encoding() == GetDatabaseEncoding() ||
+	if (window_saved_encoding >= 0 ||
+		pg_get_client_encoding() == GetDatabaseEncoding() ||
 		whereToSendOutput != DestRemote)
-		return;					/* nothing converts: nothing to do */
+		return false;
 	window_saved_methods = PqCommMethods;
 	window_methods = *PqCommMethods;
 	window_methods.putmessage = window_putmessage;
 	PqCommMethods = &window_methods;
 	window_saved_encoding = pg_get_client_encoding();
 	(void) SetClientEncoding(GetDatabaseEncoding());
+	return true;
 }
 
 static void
 window_close(void)
 {
-	if (--window_depth > 0)
-		return;
-	if (window_saved_encoding < 0)
-		return;
 	(void) SetClientEncoding(window_saved_encoding);
 	window_saved_encoding = -1;
 	PqCommMethods = window_saved_methods;
@@ -805,19 +804,24 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 				 errmsg("malformed data row from pg_background worker"),
 				 errdetail("The row has a wrong or missing column count.")));
 
-	window_open();
-	PG_TRY();
-	{
+	if (!window_open())
 		decode_datarow_columns(&r, desc, tupdesc, finfo, typioparams,
 							   values, nulls, scratch);
-	}
-	PG_CATCH();
+	else
 	{
+		PG_TRY();
+		{
+			decode_datarow_columns(&r, desc, tupdesc, finfo, typioparams,
+								   values, nulls, scratch);
+		}
+		PG_CATCH();
+		{
+			window_close();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		window_close();
-		PG_RE_THROW();
 	}
-	PG_END_TRY();
-	window_close();
 
 	if (r.pos != r.len)
 		ereport(ERROR,
