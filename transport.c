@@ -32,6 +32,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -393,6 +394,41 @@ pgbg_decode_tag(const char *tag, TupleDesc tupdesc, FmgrInfo *finfo,
 {
 	return InputFunctionCall(finfo, unconstify(char *, tag), typioparam,
 							 TupleDescAttr(tupdesc, 0)->atttypmod);
+}
+
+/*
+ * A column sent as text (its type, or something inside it, has no binary
+ * I/O: aclitem, or a composite holding one) is written by the worker's
+ * output functions and read by ours, so both sides use the same settings
+ * for the text forms that depend on them, as postgres_fdw does: ISO dates
+ * (a worker that SET DateStyle = 'SQL, DMY' would otherwise turn January 2
+ * into February 1), postgres intervals, exact floats, C money, XML content.
+ * The settings are switched for the time of one row, around the output or
+ * input functions only: the SQL of the worker and the caller's own
+ * expressions keep theirs.  An error unwinds them with its (sub)transaction.
+ */
+int
+pgbg_transmission_modes_set(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("lc_monetary", "C", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("xmloption", "content", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+pgbg_transmission_modes_reset(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /* How a binary column is decoded; chosen once per column, not per value. */
@@ -846,7 +882,15 @@ decode_datarow_columns(PgbgReader *rp, PgbgRowDesc *desc, TupleDesc tupdesc,
 {
 	PgbgReader	r = *rp;
 	int			natts = tupdesc->natts;
+	int			nestlevel = -1;
 	int			i;
+
+	for (i = 0; i < natts; i++)
+		if (desc->cols[i].format == 0)
+		{
+			nestlevel = pgbg_transmission_modes_set();
+			break;
+		}
 
 	for (i = 0; i < natts; i++)
 	{
@@ -888,6 +932,8 @@ decode_datarow_columns(PgbgReader *rp, PgbgRowDesc *desc, TupleDesc tupdesc,
 		}
 		r.pos += vlen;
 	}
+	if (nestlevel >= 0)
+		pgbg_transmission_modes_reset(nestlevel);
 	*rp = r;
 }
 
@@ -1137,6 +1183,7 @@ typedef struct PgbgRowReceiver
 	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
 	TupleTableSlot *sendSlot;
 	char	   *encode;			/* per column: 'a', 'A' or 0 */
+	bool		has_text;		/* a column goes as text */
 	MemoryContext rowContext;
 } PgbgRowReceiver;
 
@@ -1149,10 +1196,14 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	rr->inner->rStartup(rr->inner, operation, typeinfo);
 
 	rr->encode = palloc0(Max(typeinfo->natts, 1));
+	rr->has_text = false;
 	for (i = 0; i < typeinfo->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
 
+		/* the same test as worker_set_formats */
+		if (!pgbg_binary_safe(att->atttypid, att->atttypmod))
+			rr->has_text = true;
 		if (att->atttypid == RECORDOID)
 			rr->encode[i] = 'a';
 		else if (get_element_type(att->atttypid) == RECORDOID)
@@ -1179,10 +1230,18 @@ row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	TupleTableSlot *out = rr->sendSlot;
 	MemoryContext oldcxt;
 	bool		result;
+	int			nestlevel = -1;
 	int			i;
 
 	if (rr->sendDesc == NULL)
-		return rr->inner->receiveSlot(slot, rr->inner);
+	{
+		if (!rr->has_text)
+			return rr->inner->receiveSlot(slot, rr->inner);
+		nestlevel = pgbg_transmission_modes_set();
+		result = rr->inner->receiveSlot(slot, rr->inner);
+		pgbg_transmission_modes_reset(nestlevel);
+		return result;
+	}
 
 	slot_getallattrs(slot);
 	ExecClearTuple(out);
@@ -1207,7 +1266,11 @@ row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	MemoryContextSwitchTo(oldcxt);
 	ExecStoreVirtualTuple(out);
+	if (rr->has_text)
+		nestlevel = pgbg_transmission_modes_set();
 	result = rr->inner->receiveSlot(out, rr->inner);
+	if (rr->has_text)
+		pgbg_transmission_modes_reset(nestlevel);
 	ExecClearTuple(out);
 	MemoryContextReset(rr->rowContext);
 	return result;

@@ -12,7 +12,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS types_dropped, types_acl_t;
-DROP TYPE IF EXISTS types_nested, types_pair, types_mood, types_with_acl;
+DROP TYPE IF EXISTS types_nested, types_pair, types_mood, types_with_acl, types_acl_mix;
 DROP DOMAIN IF EXISTS types_posint, types_notnull;
 DROP ROLE IF EXISTS regress_pgbg_types_grantor;
 RESET client_min_messages;
@@ -342,6 +342,29 @@ $fn$;
 SELECT (pg_temp.f2(r)).*
   FROM pg_background_result(pg_background_launch(
     $$SELECT ROW(1, '=r/regress_pgbg_types_grantor'::aclitem)$$)) AS (r record);
+-- a column sent as text (its composite holds an aclitem) does not depend
+-- on settings the worker's SQL changes: the worker writes and the caller
+-- reads its text with the same DateStyle, IntervalStyle and float digits,
+-- while the worker's own expressions keep the worker's settings
+CREATE TYPE types_acl_mix AS (acl aclitem, d date, f float8, i interval);
+SELECT w.v::text = ROW('=r/regress_pgbg_types_grantor', make_date(2024, 1, 2),
+                       0.1::float8 + 0.2::float8,
+                       make_interval(days => -1, hours => 2))::types_acl_mix::text AS same,
+       w.arr::text = ARRAY[ROW(NULL, make_date(2024, 12, 1), 1e-300::float8,
+                               NULL)::types_acl_mix]::text AS same_array,
+       w.worker_style
+  FROM pg_background_result(pg_background_launch($$
+    SET DateStyle = 'SQL, DMY';
+    SET IntervalStyle = 'sql_standard';
+    SET extra_float_digits = -10;
+    SELECT ROW('=r/regress_pgbg_types_grantor', make_date(2024, 1, 2),
+               0.1::float8 + 0.2::float8,
+               make_interval(days => -1, hours => 2))::types_acl_mix,
+           ARRAY[ROW(NULL, make_date(2024, 12, 1), 1e-300::float8,
+                     NULL)::types_acl_mix],
+           make_date(2024, 1, 2)::text
+  $$)) AS w(v types_acl_mix, arr types_acl_mix[], worker_style text);
+
 -- the everyday case: a catalog's ACL column
 CREATE TABLE types_acl_t (a int);
 GRANT SELECT ON types_acl_t TO regress_pgbg_types_grantor;
@@ -359,6 +382,6 @@ SELECT w.r::text = c.r::text AS same
 -- Clean up.
 --
 DROP TABLE types_dropped, types_acl_t;
-DROP TYPE types_nested, types_pair, types_mood, types_with_acl;
+DROP TYPE types_nested, types_pair, types_mood, types_with_acl, types_acl_mix;
 DROP DOMAIN types_posint, types_notnull;
 DROP ROLE regress_pgbg_types_grantor;
