@@ -491,7 +491,8 @@ static Datum decode_anonymous_record_array(StringInfo buf);
 
 /*
  * A field of an anonymous record whose type has no binary I/O (aclitem,
- * say) comes as its text form, read back with the type's input function.
+ * say) comes as its text form, read back with the type's input function
+ * under the settings it was written with (pgbg_transmission_modes_set).
  */
 static Datum
 decode_text_field(Oid typid, const char *data, int len)
@@ -500,6 +501,7 @@ decode_text_field(Oid typid, const char *data, int len)
 	Oid			ioparam;
 	char	   *str;
 	Datum		value;
+	int			nestlevel;
 
 	getTypeInputInfo(typid, &func, &ioparam);
 	str = pnstrdup(data, len);
@@ -508,7 +510,9 @@ decode_text_field(Oid typid, const char *data, int len)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid text field in anonymous record")));
 	pg_verifymbstr(str, len, false);
+	nestlevel = pgbg_transmission_modes_set();
 	value = OidInputFunctionCall(func, str, ioparam, -1);
+	pgbg_transmission_modes_reset(nestlevel);
 	pfree(str);
 	return value;
 }
@@ -1092,9 +1096,12 @@ encode_field(StringInfo buf, Oid typid, int32 typmod, Datum value,
 		Oid			func;
 		bool		isvarlena;
 		char	   *str;
+		int			nestlevel;
 
 		getTypeOutputInfo(typid, &func, &isvarlena);
+		nestlevel = pgbg_transmission_modes_set();
 		str = OidOutputFunctionCall(func, value);
+		pgbg_transmission_modes_reset(nestlevel);
 		pq_sendint32(buf, InvalidOid);
 		at = encode_begin_counted(buf);
 		pq_sendint32(buf, typid);

@@ -364,6 +364,15 @@ SELECT w.v::text = ROW('=r/regress_pgbg_types_grantor', make_date(2024, 1, 2),
                      NULL)::types_acl_mix],
            make_date(2024, 1, 2)::text
   $$)) AS w(v types_acl_mix, arr types_acl_mix[], worker_style text);
+-- the same inside an anonymous record, whose field goes as text
+SELECT w.r::text = ROW(ROW(NULL, make_date(2024, 1, 2), 0.1::float8 + 0.2::float8,
+                           NULL)::types_acl_mix)::text AS same
+  FROM pg_background_result(pg_background_launch($$
+    SET DateStyle = 'SQL, DMY';
+    SET extra_float_digits = -10;
+    SELECT ROW(ROW(NULL, make_date(2024, 1, 2), 0.1::float8 + 0.2::float8,
+                   NULL)::types_acl_mix)
+  $$)) AS w(r record);
 
 -- the everyday case: a catalog's ACL column
 CREATE TABLE types_acl_t (a int);
