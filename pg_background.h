@@ -215,6 +215,7 @@ extern void pgbg_prepare_tag_decoder(TupleDesc tupdesc, FmgrInfo *finfo,
 extern Datum pgbg_decode_tag(const char *tag, TupleDesc tupdesc,
 							 FmgrInfo *finfo, Oid typioparam);
 extern bool pgbg_binary_safe(Oid typid, int32 typmod);
+extern void pgbg_worker_pin_encoding(void);
 extern int	pgbg_transmission_modes_set(void);
 extern void pgbg_transmission_modes_reset(int nestlevel);
 extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);

@@ -1024,6 +1024,20 @@ binary_safe(Oid typid, int32 typmod, int depth)
 	return ok;
 }
 
+/*
+ * The worker's output is in the database encoding, which the launcher
+ * decodes without conversion, whatever the worker's SQL does to
+ * client_encoding (SET, RESET, a function's SET clause: pg_dump's scripts
+ * begin with SET client_encoding).  Called before each statement and each
+ * row; the setting itself keeps its value for SHOW.
+ */
+void
+pgbg_worker_pin_encoding(void)
+{
+	if (pg_get_client_encoding() != GetDatabaseEncoding())
+		(void) SetClientEncoding(GetDatabaseEncoding());
+}
+
 static void encode_anonymous_record(StringInfo buf, Datum value);
 static void encode_anonymous_record_array(StringInfo buf, Datum value);
 
@@ -1214,6 +1228,7 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
 	int			i;
 
+	pgbg_worker_pin_encoding();
 	rr->inner->rStartup(rr->inner, operation, typeinfo);
 
 	rr->encode = palloc0(Max(typeinfo->natts, 1));
@@ -1254,6 +1269,7 @@ row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	int			nestlevel = -1;
 	int			i;
 
+	pgbg_worker_pin_encoding();
 	if (rr->sendDesc == NULL)
 	{
 		if (!rr->has_text)

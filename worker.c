@@ -414,6 +414,9 @@ worker_set_formats(Portal portal)
 	int16	   *formats;
 	int			i;
 
+	/* before each statement: a SET client_encoding before it is undone */
+	pgbg_worker_pin_encoding();
+
 	if (tupdesc == NULL || tupdesc->natts == 0)
 		return;
 

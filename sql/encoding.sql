@@ -120,6 +120,19 @@ SELECT * FROM pg_temp.run() WHERE NOT same;
 SET client_encoding = 'UTF8';
 SELECT * FROM pg_temp.run() WHERE NOT same;
 
+-- The worker's own SET client_encoding (pg_dump's scripts begin with one)
+-- changes nothing on the way back.
+SELECT convert_to(w.t, 'UTF8') = convert_to(v.t, 'UTF8') AS same
+  FROM pg_background_result(pg_background_launch(
+         'SET client_encoding = ''LATIN1''; SELECT t FROM enc_vals')) AS w(t text),
+       enc_vals v;
+SELECT convert_to(w.t, 'UTF8') = convert_to(v.t, 'UTF8') AS same
+  FROM pg_background_result(pg_background_launch(
+         'SELECT t FROM enc_vals
+           WHERE set_config(''client_encoding'', ''EUC_JP'', false) IS NOT NULL'))
+         AS w(t text),
+       enc_vals v;
+
 -- An error raised while decoding (here the domain's CHECK, after its
 -- notice) leaves the client encoding as it was.
 SET client_encoding = 'LATIN1';

@@ -78,6 +78,15 @@ like($err, qr/note caf\xE9 bad\xE9x/, 'notice before the error is in LATIN1');
 like($err, qr/refused caf\xE9 bad\xE9x/, 'the error is in LATIN1');
 unlike($err, qr/\xC3\xA9/, 'no UTF8 bytes anywhere');
 
+# a worker whose SQL sets its own client_encoding sends the same bytes
+($out, $err) = run_latin1(
+	"SELECT v FROM pg_background_result(pg_background_launch(\$q\$SET client_encoding = 'LATIN1'; "
+	  . "DO \$x\$ BEGIN RAISE NOTICE 'worker caf%', chr(233); END \$x\$; SELECT $value\$q\$)) AS (v text);"
+);
+is($out, "\xE9x", 'value from a worker that SET client_encoding');
+like($err, qr/worker caf\xE9/, "that worker's notice is in LATIN1");
+unlike($err, qr/\xC3\xA9/, 'no UTF8 bytes in it');
+
 # the client encoding is the caller's again after each of those
 ($out, $err) = run_latin1(
 	"SELECT v FROM pg_background_result(pg_background_launch(\$q\$SELECT 'bad' || $value\$q\$)) AS (v enc_noted);\n"
