@@ -19,6 +19,7 @@
 #include "storage/dsm.h"
 #include "storage/shm_mq.h"
 #include "storage/spin.h"
+#include "tcop/dest.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -212,6 +213,15 @@ extern bool pgbg_parse_errornotice(const char *data, int len, ErrorData *edata);
 extern bool pgbg_parse_command_tag(const char *data, int len, const char **tag);
 extern void pgbg_check_rowtype(PgbgRowDesc *desc, TupleDesc expected);
 extern void pgbg_check_tag_rowtype(TupleDesc expected);
+extern void pgbg_prepare_tag_decoder(TupleDesc tupdesc, FmgrInfo *finfo,
+									 Oid *typioparam);
+extern Datum pgbg_decode_tag(const char *tag, TupleDesc tupdesc,
+							 FmgrInfo *finfo, Oid typioparam);
+extern bool pgbg_binary_safe(Oid typid, int32 typmod);
+extern void pgbg_worker_pin_encoding(void);
+extern int	pgbg_transmission_modes_set(void);
+extern void pgbg_transmission_modes_reset(int nestlevel);
+extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);
 extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 								TupleDesc tupdesc, FmgrInfo *finfo,
 								Oid *typioparams, Datum *values, bool *nulls);

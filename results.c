@@ -407,6 +407,13 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 		pgbg_prepare_decoders(&task->rowdesc, state.tupdesc, state.finfo,
 							  state.typioparams);
 	}
+	else if (state.tags_only)
+	{
+		state.finfo = palloc0(sizeof(FmgrInfo));
+		state.typioparams = palloc0(sizeof(Oid));
+		pgbg_prepare_tag_decoder(state.tupdesc, state.finfo,
+								 state.typioparams);
+	}
 
 	while (results_buffer_next(task, &msg))
 		results_consume(&state, &msg);
@@ -457,7 +464,9 @@ results_consume(PgbgResultState *state, PgbgMessage *msg)
 							(errcode(ERRCODE_PROTOCOL_VIOLATION),
 							 errmsg("malformed command tag from pg_background worker with PID %d",
 									task->pid)));
-				state->values[0] = CStringGetTextDatum(tag);
+				state->values[0] = pgbg_decode_tag(tag, state->tupdesc,
+												   state->finfo,
+												   state->typioparams[0]);
 				state->nulls[0] = false;
 				tuplestore_putvalues(state->tupstore, state->tupdesc,
 									 state->values, state->nulls);

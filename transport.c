@@ -22,15 +22,24 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
+#include "libpq/libpq.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pg_locale.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "utils/xml.h"
 
 #include "pg_background.h"
 
@@ -333,7 +342,17 @@ pgbg_check_rowtype(PgbgRowDesc *desc, TupleDesc expected)
 							   i + 1, format_type_be(col->typid),
 							   format_type_be(att->atttypid))));
 
-		if (col->typmod >= 0 && basetypmod >= 0 && col->typmod != basetypmod)
+		/*
+		 * A type modifier in the list must be the worker's, as PostgreSQL
+		 * requires of a record-returning function's column definition list
+		 * (tupledesc_match): a column list saying varchar(3) for a worker
+		 * column of plain varchar would otherwise fail only at the first
+		 * long value, after the handle has been used up.  No modifier in
+		 * the list accepts any; a domain's own modifier is one of its
+		 * constraints, checked value by value like its CHECKs.
+		 */
+		if ((att->atttypmod >= 0 && col->typmod != att->atttypmod) ||
+			(col->typmod >= 0 && basetypmod >= 0 && col->typmod != basetypmod))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("pg_background result rowtype does not match the column definition list"),
@@ -341,7 +360,8 @@ pgbg_check_rowtype(PgbgRowDesc *desc, TupleDesc expected)
 							   i + 1,
 							   format_type_with_typemod(col->typid, col->typmod),
 							   format_type_with_typemod(att->atttypid,
-														att->atttypmod))));
+														att->atttypmod)),
+					 errhint("Declare the column without a type modifier, or cast the value to the declared type in the worker's SQL.")));
 	}
 }
 
@@ -356,6 +376,73 @@ pgbg_check_tag_rowtype(TupleDesc expected)
 				 errmsg("pg_background result rowtype does not match the column definition list"),
 				 errdetail("The worker's SQL returned no rows; its command tags are read as a single text column."),
 				 errhint("Use a column definition list such as AS (result text).")));
+}
+
+/*
+ * A command tag becomes a value of the list's column type through that
+ * type's input function, so a domain over text applies its constraints.
+ */
+void
+pgbg_prepare_tag_decoder(TupleDesc tupdesc, FmgrInfo *finfo, Oid *typioparam)
+{
+	Oid			func;
+
+	getTypeInputInfo(TupleDescAttr(tupdesc, 0)->atttypid, &func, typioparam);
+	fmgr_info(func, finfo);
+}
+
+Datum
+pgbg_decode_tag(const char *tag, TupleDesc tupdesc, FmgrInfo *finfo,
+				Oid typioparam)
+{
+	return InputFunctionCall(finfo, unconstify(char *, tag), typioparam,
+							 TupleDescAttr(tupdesc, 0)->atttypmod);
+}
+
+/*
+ * A column sent as text (its type, or something inside it, has no binary
+ * I/O: aclitem, or a composite holding one) is written by the worker's
+ * output functions and read by ours, so both sides use the same settings
+ * for the text forms that depend on them, as postgres_fdw does: ISO dates
+ * (a worker that SET DateStyle = 'SQL, DMY' would otherwise turn January 2
+ * into February 1), postgres intervals, exact floats, C money, XML content.
+ * The settings are switched for the time of one row, around the output or
+ * input functions only: the SQL of the worker and the caller's own
+ * expressions keep theirs.  An error unwinds them with its (sub)transaction.
+ */
+int
+pgbg_transmission_modes_set(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	/* only what differs: DateStyle and IntervalStyle are reported to clients */
+	if (DateStyle != USE_ISO_DATES)
+		(void) set_config_option("datestyle", "ISO", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	if (IntervalStyle != INTSTYLE_POSTGRES)
+		(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	if (extra_float_digits < 3)
+		(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	if (strcmp(locale_monetary, "C") != 0)
+		(void) set_config_option("lc_monetary", "C", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	if (xmloption != XMLOPTION_CONTENT)
+		(void) set_config_option("xmloption", "content", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	return nestlevel;
+}
+
+void
+pgbg_transmission_modes_reset(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /* How a binary column is decoded; chosen once per column, not per value. */
@@ -401,6 +488,34 @@ pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc, FmgrInfo *finfo,
 
 static Datum decode_anonymous_record(StringInfo buf);
 static Datum decode_anonymous_record_array(StringInfo buf);
+
+/*
+ * A field of an anonymous record whose type has no binary I/O (aclitem,
+ * say) comes as its text form, read back with the type's input function
+ * under the settings it was written with (pgbg_transmission_modes_set).
+ */
+static Datum
+decode_text_field(Oid typid, const char *data, int len)
+{
+	Oid			func;
+	Oid			ioparam;
+	char	   *str;
+	Datum		value;
+	int			nestlevel;
+
+	getTypeInputInfo(typid, &func, &ioparam);
+	str = pnstrdup(data, len);
+	if ((int) strlen(str) != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid text field in anonymous record")));
+	pg_verifymbstr(str, len, false);
+	nestlevel = pgbg_transmission_modes_set();
+	value = OidInputFunctionCall(func, str, ioparam, -1);
+	pgbg_transmission_modes_reset(nestlevel);
+	pfree(str);
+	return value;
+}
 
 /*
  * Decode one binary value.  Receive functions expect a NUL after the data,
@@ -460,14 +575,33 @@ decode_anonymous_record(StringInfo buf)
 	{
 		Oid			coltype = pq_getmsgint(buf, 4);
 		int			len = pq_getmsgint(buf, 4);
+		char		name[16];
 
-		TupleDescInitEntry(tupdesc, i + 1, NULL, coltype, -1, 0);
-		if (len == -1)
-			nulls[i] = true;
-		else if (len < 0 || len > buf->len - buf->cursor)
+		/* the names ROW(...) gives its fields (the binary form has none) */
+		snprintf(name, sizeof(name), "f%d", i + 1);
+
+		if (len != -1 && (len < 0 || len > buf->len - buf->cursor))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("invalid field length in anonymous record")));
+		if (coltype == InvalidOid)
+		{
+			/* a field without binary I/O: its type, then its text form */
+			if (len < (int) sizeof(int32))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("invalid text field in anonymous record")));
+			coltype = pq_getmsgint(buf, 4);
+			len -= sizeof(int32);
+			TupleDescInitEntry(tupdesc, i + 1, name, coltype, -1, 0);
+			values[i] = decode_text_field(coltype, buf->data + buf->cursor,
+										  len);
+			buf->cursor += len;
+			continue;
+		}
+		TupleDescInitEntry(tupdesc, i + 1, name, coltype, -1, 0);
+		if (len == -1)
+			nulls[i] = true;
 		else
 		{
 			Oid			recv;
@@ -561,6 +695,142 @@ decode_anonymous_record_array(StringInfo buf)
 }
 
 /*
+ * Bytes in, bytes out.  The worker sends every value in the database
+ * encoding (its client encoding is the database encoding), but binary
+ * receive functions that read text (textrecv, enum_recv, jsonb_recv,
+ * tsvectorrecv, record_recv and array_recv for the text inside them, and
+ * any extension type's that calls pq_getmsgtext) convert it from the
+ * *caller's* client encoding: with a LATIN1 client, UTF8 bytes would be
+ * converted a second time.  So values are received with the client
+ * encoding switched to the database encoding for the time of one row
+ * (SetClientEncoding to the database encoding needs no conversion function
+ * and cannot fail; switching back finds the conversion functions cached
+ * when the caller set its encoding).  This covers every type at every
+ * depth, including those we do not know, which sending text-like types as
+ * text would not: a composite's text form would also depend on settings
+ * such as DateStyle that the worker's SQL may change.
+ *
+ * User code can run inside the window (a domain's CHECK, an input
+ * function) and raise notices, or die with a FATAL, and those messages
+ * must reach the client in its own encoding.  While the window is open the
+ * messages to the client go through window_putmessage, which builds them
+ * again with the caller's encoding switched back on.  An error closes the
+ * window before it propagates.
+ */
+static int	window_saved_encoding = -1; /* >= 0: switched, from this */
+static const PQcommMethods *window_saved_methods = NULL;
+static PQcommMethods window_methods;
+
+/*
+ * ErrorResponse and NoticeResponse are (code, string) pairs and a zero
+ * byte; ParameterStatus is two strings.  Copy them into buf, each string
+ * converted to the client encoding; false if the message is not one of
+ * those or not well formed (it then goes out as it is).
+ */
+static bool
+window_convert_message(char msgtype, const char *s, size_t len,
+					   StringInfo buf)
+{
+	PgbgReader	r = {s, (int) len, 0};
+	const char *str;
+
+	if (len > (size_t) PG_INT32_MAX)
+		return false;
+	if (msgtype == 'S')
+	{
+		if (!reader_string(&r, &str))
+			return false;
+		pq_sendstring(buf, str);
+		if (!reader_string(&r, &str) || r.pos != r.len)
+			return false;
+		pq_sendstring(buf, str);
+		return true;
+	}
+	if (msgtype != 'E' && msgtype != 'N')
+		return false;
+	for (;;)
+	{
+		char		code;
+
+		if (r.pos >= r.len)
+			return false;
+		code = r.data[r.pos++];
+		pq_sendbyte(buf, code);
+		if (code == '\0')
+			return r.pos == r.len;
+		if (!reader_string(&r, &str))
+			return false;
+		pq_sendstring(buf, str);
+	}
+}
+
+static int
+window_putmessage(char msgtype, const char *s, size_t len)
+{
+	StringInfoData buf;
+	int			result;
+	bool		converted;
+
+	if (window_saved_encoding < 0)
+		return window_saved_methods->putmessage(msgtype, s, len);
+
+	initStringInfo(&buf);
+	(void) SetClientEncoding(window_saved_encoding);
+	PG_TRY();
+	{
+		converted = window_convert_message(msgtype, s, len, &buf);
+		if (converted)
+			result = window_saved_methods->putmessage(msgtype, buf.data,
+													  buf.len);
+		else
+			result = window_saved_methods->putmessage(msgtype, s, len);
+	}
+	PG_CATCH();
+	{
+		(void) SetClientEncoding(GetDatabaseEncoding());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	(void) SetClientEncoding(GetDatabaseEncoding());
+	pfree(buf.data);
+	return result;
+}
+
+/*
+ * Open the window; false when there is nothing to do: the encodings are
+ * the same, or the window is already open (user code run while decoding
+ * reads another worker's rows).
+ */
+static bool
+window_open(void)
+{
+	if (window_saved_encoding >= 0 ||
+		pg_get_client_encoding() == GetDatabaseEncoding() ||
+		whereToSendOutput != DestRemote)
+		return false;
+	window_saved_methods = PqCommMethods;
+	window_methods = *PqCommMethods;
+	window_methods.putmessage = window_putmessage;
+	PqCommMethods = &window_methods;
+	window_saved_encoding = pg_get_client_encoding();
+	(void) SetClientEncoding(GetDatabaseEncoding());
+	return true;
+}
+
+static void
+window_close(void)
+{
+	(void) SetClientEncoding(window_saved_encoding);
+	window_saved_encoding = -1;
+	PqCommMethods = window_saved_methods;
+}
+
+static void decode_datarow_columns(PgbgReader *r, PgbgRowDesc *desc,
+								   TupleDesc tupdesc, FmgrInfo *finfo,
+								   Oid *typioparams, Datum *values,
+								   bool *nulls, StringInfo scratch);
+
+/*
  * DataRow: int16 column count, then per column an int32 length (-1 for
  * NULL) and that many bytes, in the format the row description gave.
  */
@@ -572,7 +842,6 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 	static StringInfo scratch = NULL;
 	PgbgReader	r = {data, len, 0};
 	int16		natts;
-	int			i;
 
 	/* one buffer for every value of every row, instead of one per value */
 	if (scratch == NULL)
@@ -588,6 +857,58 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("malformed data row from pg_background worker"),
 				 errdetail("The row has a wrong or missing column count.")));
+
+	if (!window_open())
+		decode_datarow_columns(&r, desc, tupdesc, finfo, typioparams,
+							   values, nulls, scratch);
+	else
+	{
+		PG_TRY();
+		{
+			decode_datarow_columns(&r, desc, tupdesc, finfo, typioparams,
+								   values, nulls, scratch);
+		}
+		PG_CATCH();
+		{
+			window_close();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		window_close();
+	}
+
+	if (r.pos != r.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed data row from pg_background worker"),
+				 errdetail("The row has trailing bytes.")));
+
+	/* do not keep a buffer grown by one huge value for the whole session */
+	if (scratch->maxlen > 1024 * 1024)
+	{
+		pfree(scratch->data);
+		pfree(scratch);
+		scratch = NULL;
+	}
+}
+
+/* The columns of one data row, decoded inside the encoding window. */
+static void
+decode_datarow_columns(PgbgReader *rp, PgbgRowDesc *desc, TupleDesc tupdesc,
+					   FmgrInfo *finfo, Oid *typioparams, Datum *values,
+					   bool *nulls, StringInfo scratch)
+{
+	PgbgReader	r = *rp;
+	int			natts = tupdesc->natts;
+	int			nestlevel = -1;
+	int			i;
+
+	for (i = 0; i < natts; i++)
+		if (desc->cols[i].format == 0)
+		{
+			nestlevel = pgbg_transmission_modes_set();
+			break;
+		}
 
 	for (i = 0; i < natts; i++)
 	{
@@ -629,19 +950,411 @@ pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 		}
 		r.pos += vlen;
 	}
-	if (r.pos != r.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed data row from pg_background worker"),
-				 errdetail("The row has trailing bytes.")));
+	if (nestlevel >= 0)
+		pgbg_transmission_modes_reset(nestlevel);
+	*rp = r;
+}
 
-	/* do not keep a buffer grown by one huge value for the whole session */
-	if (scratch->maxlen > 1024 * 1024)
+/*
+ * ------------------------------------------------------------------------
+ * The worker's side: how each column is sent
+ * ------------------------------------------------------------------------
+ */
+
+static bool binary_safe(Oid typid, int32 typmod, int depth);
+
+/*
+ * Can a value of this type go in binary?  The type needs send and receive
+ * functions, and so does everything inside it: array elements, the columns
+ * of a composite, a range's subtype.  Anonymous records always can: the
+ * row receiver below sends them in a layout that carries each field's
+ * type, with a text fallback for fields that have no binary I/O.
+ */
+bool
+pgbg_binary_safe(Oid typid, int32 typmod)
+{
+	return binary_safe(typid, typmod, 0);
+}
+
+static bool
+binary_safe(Oid typid, int32 typmod, int depth)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		ok;
+	Oid			elem;
+	char		typtype;
+	int16		typlen;
+
+	if (depth > 32)
+		return false;
+	typid = getBaseTypeAndTypmod(typid, &typmod);
+	if (typid == RECORDOID)
+		return true;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	ok = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
+	elem = typ->typelem;
+	typtype = typ->typtype;
+	typlen = typ->typlen;
+	ReleaseSysCache(tup);
+
+	if (!ok)
+		return false;
+	if (OidIsValid(elem) && typlen == -1)
+		return binary_safe(elem, -1, depth + 1);
+	if (typtype == TYPTYPE_RANGE)
+		return binary_safe(get_range_subtype(typid), -1, depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE)
 	{
-		pfree(scratch->data);
-		pfree(scratch);
-		scratch = NULL;
+		TupleDesc	rowdesc = lookup_rowtype_tupdesc(typid, typmod);
+		int			i;
+
+		for (i = 0; ok && i < rowdesc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(rowdesc, i);
+
+			ok = att->attisdropped ||
+				binary_safe(att->atttypid, att->atttypmod, depth + 1);
+		}
+		ReleaseTupleDesc(rowdesc);
 	}
+	return ok;
+}
+
+/*
+ * The worker's output is in the database encoding, which the launcher
+ * decodes without conversion, whatever the worker's SQL does to
+ * client_encoding (SET, RESET, a function's SET clause: pg_dump's scripts
+ * begin with SET client_encoding).  Called before each statement and each
+ * row; the setting itself keeps its value for SHOW.
+ */
+void
+pgbg_worker_pin_encoding(void)
+{
+	if (pg_get_client_encoding() != GetDatabaseEncoding())
+		(void) SetClientEncoding(GetDatabaseEncoding());
+}
+
+static void encode_anonymous_record(StringInfo buf, Datum value);
+static void encode_anonymous_record_array(StringInfo buf, Datum value);
+
+/* Start a length-prefixed part; returns where its length goes. */
+static int
+encode_begin_counted(StringInfo buf)
+{
+	int			at = buf->len;
+
+	pq_sendint32(buf, 0);
+	return at;
+}
+
+static void
+encode_end_counted(StringInfo buf, int at)
+{
+	uint32		n = pg_hton32((uint32) (buf->len - at - 4));
+
+	memcpy(buf->data + at, &n, sizeof(n));
+}
+
+/*
+ * One field of an anonymous record, as record_send() would write it (type
+ * OID, length, the send function's bytes), except that a field whose type
+ * has no binary I/O goes as InvalidOid, then its real type OID and its
+ * text form: decode_anonymous_record() reads it with the input function.
+ * Record_send writes a real type OID for every field, so InvalidOid cannot
+ * be mistaken for one.
+ */
+static void
+encode_field(StringInfo buf, Oid typid, int32 typmod, Datum value,
+			 bool isnull)
+{
+	int			at;
+
+	if (isnull)
+	{
+		pq_sendint32(buf, typid);
+		pq_sendint32(buf, -1);
+		return;
+	}
+	if (typid == RECORDOID)
+	{
+		pq_sendint32(buf, typid);
+		at = encode_begin_counted(buf);
+		encode_anonymous_record(buf, value);
+	}
+	else if (get_element_type(typid) == RECORDOID)
+	{
+		pq_sendint32(buf, typid);
+		at = encode_begin_counted(buf);
+		encode_anonymous_record_array(buf, value);
+	}
+	else if (pgbg_binary_safe(typid, typmod))
+	{
+		Oid			func;
+		bool		isvarlena;
+		bytea	   *bytes;
+
+		getTypeBinaryOutputInfo(typid, &func, &isvarlena);
+		bytes = OidSendFunctionCall(func, value);
+		pq_sendint32(buf, typid);
+		pq_sendint32(buf, VARSIZE(bytes) - VARHDRSZ);
+		pq_sendbytes(buf, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		pfree(bytes);
+		return;
+	}
+	else
+	{
+		Oid			func;
+		bool		isvarlena;
+		char	   *str;
+		int			nestlevel;
+
+		getTypeOutputInfo(typid, &func, &isvarlena);
+		nestlevel = pgbg_transmission_modes_set();
+		str = OidOutputFunctionCall(func, value);
+		pgbg_transmission_modes_reset(nestlevel);
+		pq_sendint32(buf, InvalidOid);
+		at = encode_begin_counted(buf);
+		pq_sendint32(buf, typid);
+		appendBinaryStringInfo(buf, str, strlen(str));
+		pfree(str);
+	}
+	encode_end_counted(buf, at);
+}
+
+/* A record: its field count, then each field that is not dropped. */
+static void
+encode_anonymous_record(StringInfo buf, Datum value)
+{
+	HeapTupleHeader rec = DatumGetHeapTupleHeader(value);
+	TupleDesc	tupdesc;
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+	int			nvalid = 0;
+	int			i;
+
+	check_stack_depth();		/* records can nest */
+	tupdesc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+									 HeapTupleHeaderGetTypMod(rec));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+	heap_deform_tuple(&tuple, tupdesc, values, nulls);
+
+	for (i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			nvalid++;
+	pq_sendint32(buf, nvalid);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped)
+			encode_field(buf, att->atttypid, att->atttypmod, values[i],
+						 nulls[i]);
+	}
+	ReleaseTupleDesc(tupdesc);
+	pfree(values);
+	pfree(nulls);
+}
+
+/* An array of records, in array_send()'s layout. */
+static void
+encode_anonymous_record_array(StringInfo buf, Datum value)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int			ndim = ARR_NDIM(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nitems;
+	int			i;
+
+	pq_sendint32(buf, ndim);
+	pq_sendint32(buf, ARR_HASNULL(arr) ? 1 : 0);
+	pq_sendint32(buf, RECORDOID);
+	for (i = 0; i < ndim; i++)
+	{
+		pq_sendint32(buf, ARR_DIMS(arr)[i]);
+		pq_sendint32(buf, ARR_LBOUND(arr)[i]);
+	}
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nitems);
+	for (i = 0; i < nitems; i++)
+	{
+		int			at;
+
+		if (nulls[i])
+		{
+			pq_sendint32(buf, -1);
+			continue;
+		}
+		at = encode_begin_counted(buf);
+		encode_anonymous_record(buf, elems[i]);
+		encode_end_counted(buf, at);
+	}
+	pfree(elems);
+	pfree(nulls);
+}
+
+/*
+ * The row receiver: printtup, except that anonymous records (and arrays of
+ * them) are encoded by us.  record_send() would fail on a field without
+ * binary I/O (aclitem, in SELECT ROW(relname, relacl) FROM pg_class), and
+ * the text form cannot be read back: record_in() needs a known row type.
+ * The row description still names record; the encoded bytes reach printtup
+ * as a bytea column, which it sends as they are.
+ */
+typedef struct PgbgRowReceiver
+{
+	DestReceiver pub;
+	DestReceiver *inner;		/* printtup */
+	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
+	TupleTableSlot *sendSlot;
+	char	   *encode;			/* per column: 'a', 'A' or 0 */
+	bool		has_text;		/* a column goes as text */
+	MemoryContext rowContext;
+} PgbgRowReceiver;
+
+static void
+row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+	int			i;
+
+	pgbg_worker_pin_encoding();
+	rr->inner->rStartup(rr->inner, operation, typeinfo);
+
+	rr->encode = palloc0(Max(typeinfo->natts, 1));
+	rr->has_text = false;
+	for (i = 0; i < typeinfo->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
+
+		/* the same test as worker_set_formats */
+		if (!pgbg_binary_safe(att->atttypid, att->atttypmod))
+			rr->has_text = true;
+		if (att->atttypid == RECORDOID)
+			rr->encode[i] = 'a';
+		else if (get_element_type(att->atttypid) == RECORDOID)
+			rr->encode[i] = 'A';
+		else
+			continue;
+		if (rr->sendDesc == NULL)
+			rr->sendDesc = CreateTupleDescCopy(typeinfo);
+		TupleDescInitEntry(rr->sendDesc, i + 1, NameStr(att->attname),
+						   BYTEAOID, -1, 0);
+	}
+	if (rr->sendDesc == NULL)
+		return;
+	rr->sendSlot = MakeSingleTupleTableSlot(rr->sendDesc, &TTSOpsVirtual);
+	rr->rowContext = AllocSetContextCreate(CurrentMemoryContext,
+										   "pg_background row encoding",
+										   ALLOCSET_DEFAULT_SIZES);
+}
+
+static bool
+row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+	TupleTableSlot *out = rr->sendSlot;
+	MemoryContext oldcxt;
+	bool		result;
+	int			nestlevel = -1;
+	int			i;
+
+	pgbg_worker_pin_encoding();
+	if (rr->sendDesc == NULL)
+	{
+		if (!rr->has_text)
+			return rr->inner->receiveSlot(slot, rr->inner);
+		nestlevel = pgbg_transmission_modes_set();
+		result = rr->inner->receiveSlot(slot, rr->inner);
+		pgbg_transmission_modes_reset(nestlevel);
+		return result;
+	}
+
+	slot_getallattrs(slot);
+	ExecClearTuple(out);
+	oldcxt = MemoryContextSwitchTo(rr->rowContext);
+	for (i = 0; i < rr->sendDesc->natts; i++)
+	{
+		out->tts_values[i] = slot->tts_values[i];
+		out->tts_isnull[i] = slot->tts_isnull[i];
+		if (rr->encode[i] != 0 && !slot->tts_isnull[i])
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			appendStringInfoSpaces(&buf, VARHDRSZ);
+			if (rr->encode[i] == 'a')
+				encode_anonymous_record(&buf, slot->tts_values[i]);
+			else
+				encode_anonymous_record_array(&buf, slot->tts_values[i]);
+			SET_VARSIZE(buf.data, buf.len);
+			out->tts_values[i] = PointerGetDatum(buf.data);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	ExecStoreVirtualTuple(out);
+	if (rr->has_text)
+		nestlevel = pgbg_transmission_modes_set();
+	result = rr->inner->receiveSlot(out, rr->inner);
+	if (rr->has_text)
+		pgbg_transmission_modes_reset(nestlevel);
+	ExecClearTuple(out);
+	MemoryContextReset(rr->rowContext);
+	return result;
+}
+
+static void
+row_receiver_shutdown(DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+
+	rr->inner->rShutdown(rr->inner);
+	if (rr->sendSlot != NULL)
+		ExecDropSingleTupleTableSlot(rr->sendSlot);
+	if (rr->sendDesc != NULL)
+		FreeTupleDesc(rr->sendDesc);
+	if (rr->rowContext != NULL)
+		MemoryContextDelete(rr->rowContext);
+	if (rr->encode != NULL)
+		pfree(rr->encode);
+	rr->sendSlot = NULL;
+	rr->sendDesc = NULL;
+	rr->rowContext = NULL;
+	rr->encode = NULL;
+}
+
+static void
+row_receiver_destroy(DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+
+	rr->inner->rDestroy(rr->inner);
+	pfree(rr);
+}
+
+/* Wrap the worker's printtup receiver (DestRemote, portal already set). */
+DestReceiver *
+pgbg_create_row_receiver(DestReceiver *inner)
+{
+	PgbgRowReceiver *rr = palloc0(sizeof(PgbgRowReceiver));
+
+	rr->pub.receiveSlot = row_receiver_receive;
+	rr->pub.rStartup = row_receiver_startup;
+	rr->pub.rShutdown = row_receiver_shutdown;
+	rr->pub.rDestroy = row_receiver_destroy;
+	rr->pub.mydest = inner->mydest;
+	rr->inner = inner;
+	return &rr->pub;
 }
 
 #endif							/* PGBG_TRANSPORT_PARSERS_ONLY */

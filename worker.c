@@ -75,8 +75,6 @@ static void worker_run_statement(RawStmt *parsetree, const char *sql,
 								 bool is_last, MemoryContext stmt_context);
 static void worker_refuse_statement(Node *stmt);
 static void worker_set_formats(Portal portal);
-static bool worker_binary_safe(Oid typid, int32 typmod, int depth);
-static bool worker_rowtype_binary_safe(TupleDesc tupdesc, int depth);
 static void worker_check_cancel(void);
 static void worker_error_context(void *arg);
 static void worker_start_timeout(void);
@@ -493,7 +491,10 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	oldcontext = MemoryContextSwitchTo(stmt_context);
 	receiver = CreateDestReceiver(is_last ? dest : DestNone);
 	if (is_last && dest == DestRemote)
+	{
 		SetRemoteDestReceiverParams(receiver, portal);
+		receiver = pgbg_create_row_receiver(receiver);
+	}
 	MemoryContextSwitchTo(oldcontext);
 
 	/*
@@ -541,7 +542,8 @@ worker_refuse_statement(Node *stmt)
 /*
  * Send each column in binary when its type can be sent and received that
  * way, otherwise in text: the launcher sees the choice in the row
- * description.
+ * description.  Anonymous records always go in binary, through the row
+ * receiver of transport.c (pgbg_create_row_receiver).
  */
 static void
 worker_set_formats(Portal portal)
@@ -549,6 +551,9 @@ worker_set_formats(Portal portal)
 	TupleDesc	tupdesc = portal->tupDesc;
 	int16	   *formats;
 	int			i;
+
+	/* before each statement: a SET client_encoding before it is undone */
+	pgbg_worker_pin_encoding();
 
 	if (tupdesc == NULL || tupdesc->natts == 0)
 		return;
@@ -558,71 +563,10 @@ worker_set_formats(Portal portal)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		formats[i] = worker_binary_safe(att->atttypid, att->atttypmod, 0) ? 1 : 0;
+		formats[i] = pgbg_binary_safe(att->atttypid, att->atttypmod) ? 1 : 0;
 	}
 	PortalSetResultFormat(portal, tupdesc->natts, formats);
 	pfree(formats);
-}
-
-/*
- * Can a value of this type go in binary?  The type needs send and receive
- * functions, and so does everything inside it: array elements, the columns
- * of a composite (also of an anonymous record whose row type we know
- * here), a range's subtype.
- */
-static bool
-worker_binary_safe(Oid typid, int32 typmod, int depth)
-{
-	HeapTuple	tup;
-	Form_pg_type typ;
-	bool		ok;
-	Oid			elem;
-	char		typtype;
-	int16		typlen;
-
-	if (depth > 32)
-		return false;
-	typid = getBaseTypeAndTypmod(typid, &typmod);
-	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	ok = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
-	elem = typ->typelem;
-	typtype = typ->typtype;
-	typlen = typ->typlen;
-	ReleaseSysCache(tup);
-
-	if (!ok)
-		return false;
-	if (OidIsValid(elem) && typlen == -1)
-		return worker_binary_safe(elem, -1, depth + 1);
-	if (typtype == TYPTYPE_RANGE)
-		return worker_binary_safe(get_range_subtype(typid), -1, depth + 1);
-	if (typtype == TYPTYPE_COMPOSITE || (typid == RECORDOID && typmod >= 0))
-	{
-		TupleDesc	rowdesc = lookup_rowtype_tupdesc(typid, typmod);
-
-		ok = worker_rowtype_binary_safe(rowdesc, depth + 1);
-		ReleaseTupleDesc(rowdesc);
-	}
-	return ok;
-}
-
-static bool
-worker_rowtype_binary_safe(TupleDesc tupdesc, int depth)
-{
-	int			i;
-
-	for (i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-		if (!att->attisdropped &&
-			!worker_binary_safe(att->atttypid, att->atttypmod, depth))
-			return false;
-	}
-	return true;
 }
 
 /*

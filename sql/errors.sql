@@ -10,6 +10,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS errors_t;
+DROP DOMAIN IF EXISTS errors_tag;
 RESET client_min_messages;
 
 \i sql/include/try.sql
@@ -207,9 +208,22 @@ SELECT * FROM pg_temp.try(format(
 SELECT consumed FROM errors_list WHERE pid = :pid;
 SELECT * FROM pg_background_result(:pid) AS (a int4, b varchar(5), c numeric(10,2));
 
--- an unknown typmod on either side matches
+-- a list without a type modifier accepts any
 SELECT * FROM pg_background_result(pg_background_launch(
-    $$SELECT 'abc'::varchar(5), 1.50::numeric$$)) AS (b varchar, c numeric(10,2));
+    $$SELECT 'abc'::varchar(5), 1.50::numeric(10,2)$$)) AS (b varchar, c numeric);
+-- a type modifier in the list must be the worker's, as for any function's
+-- column definition list: checked before anything is consumed, not at the
+-- first value too long for it
+SELECT pg_background_launch(
+    $$SELECT 'ab'::varchar UNION ALL SELECT 'abcd'$$) AS pid \gset
+SELECT * FROM pg_temp.try(format(
+    'SELECT * FROM pg_background_result(%s) AS (v varchar(3))', :pid));
+SELECT consumed FROM errors_list WHERE pid = :pid;
+SELECT * FROM pg_background_result(:pid) AS (v varchar);
+SELECT pg_background_launch('SELECT 1.50::numeric') AS pid \gset
+SELECT * FROM pg_temp.try(format(
+    'SELECT * FROM pg_background_result(%s) AS (c numeric(10,2))', :pid));
+SELECT pg_background_detach(:pid);
 
 -- the same through the v2 API
 SELECT * FROM pg_background_launch_v2($$SELECT 'x'::text$$) \gset
@@ -224,6 +238,16 @@ SELECT * FROM pg_background_result(:pid) AS (tag text, extra text);
 SELECT * FROM pg_temp.try(format(
     'SELECT * FROM pg_background_result(%s) AS (tag varchar(3))', :pid));
 SELECT * FROM pg_background_result(:pid) AS (tag text);
+-- a domain over text applies its constraints to the tags
+CREATE DOMAIN errors_tag AS text CHECK (VALUE LIKE 'CREATE%');
+SELECT * FROM pg_background_result(pg_background_launch(
+    'CREATE TEMP TABLE errors_tmp2 (a int)')) AS (tag errors_tag);
+SELECT pg_background_launch(
+    'CREATE TEMP TABLE errors_tmp3 (a int); DROP TABLE errors_tmp3') AS pid \gset
+SELECT * FROM pg_temp.try(format(
+    'SELECT * FROM pg_background_result(%s) AS (tag errors_tag)', :pid));
+SELECT pg_background_detach(:pid);
+DROP DOMAIN errors_tag;
 
 --
 -- No column definition list: an error, and the handle stays usable.

@@ -12,7 +12,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS types_dropped, types_acl_t;
-DROP TYPE IF EXISTS types_nested, types_pair, types_mood, types_with_acl;
+DROP TYPE IF EXISTS types_nested, types_pair, types_mood, types_with_acl, types_acl_mix;
 DROP DOMAIN IF EXISTS types_posint, types_notnull;
 DROP ROLE IF EXISTS regress_pgbg_types_grantor;
 RESET client_min_messages;
@@ -314,11 +314,66 @@ SELECT * FROM pg_background_result(pg_background_launch($$
 $$)) AS (a int, b aclitem, c text, d aclitem);
 -- inside arrays, anonymous records and composite types
 SELECT * FROM pg_temp.rt('aclitem[]', $$'{=r/regress_pgbg_types_grantor,NULL}'$$);
--- documented limitation: an anonymous record travels in binary, so all of
--- its fields need binary I/O; aclitem has none (use a named composite type)
+-- an anonymous record's fields without binary I/O travel as text, each
+-- with its type: at any depth, in arrays of records, NULL or not
 SELECT * FROM pg_temp.rt('record', $$ROW('=r/regress_pgbg_types_grantor'::aclitem, 1)$$);
 CREATE TYPE types_with_acl AS (acl aclitem, n int);
 SELECT * FROM pg_temp.rt('types_with_acl', $$ROW('=r/regress_pgbg_types_grantor', 1)$$);
+SELECT t.n, r.value, r.same
+  FROM (VALUES
+    (1, 'record', $$ROW(NULL::aclitem, '{=r/regress_pgbg_types_grantor}'::aclitem[])$$),
+    (2, 'record', $$ROW(ROW(1, '=r/regress_pgbg_types_grantor'::aclitem), 'x')$$),
+    (3, 'record', $$ROW(ROW('=r/regress_pgbg_types_grantor', 2)::types_with_acl)$$),
+    (4, 'record', $$ROW(ARRAY[ROW('=r/regress_pgbg_types_grantor'::aclitem)])$$),
+    (5, 'record[]', $$ARRAY[ROW(1, '=r/regress_pgbg_types_grantor'::aclitem), NULL,
+                            ROW(2, NULL::aclitem)]$$),
+    (6, 'record[]', $$'{}'::record[]$$)
+  ) AS t(n, typ, expr),
+  LATERAL pg_temp.rt(t.typ, t.expr) AS r
+ ORDER BY t.n;
+-- fields come back typed: aclitem, not text
+CREATE FUNCTION pg_temp.f2(r record, OUT typ text, OUT same boolean)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    typ := pg_typeof(r.f2)::text;
+    same := r.f2::text = '=r/regress_pgbg_types_grantor';
+END
+$fn$;
+SELECT (pg_temp.f2(r)).*
+  FROM pg_background_result(pg_background_launch(
+    $$SELECT ROW(1, '=r/regress_pgbg_types_grantor'::aclitem)$$)) AS (r record);
+-- a column sent as text (its composite holds an aclitem) does not depend
+-- on settings the worker's SQL changes: the worker writes and the caller
+-- reads its text with the same DateStyle, IntervalStyle and float digits,
+-- while the worker's own expressions keep the worker's settings
+CREATE TYPE types_acl_mix AS (acl aclitem, d date, f float8, i interval);
+SELECT w.v::text = ROW('=r/regress_pgbg_types_grantor', make_date(2024, 1, 2),
+                       0.1::float8 + 0.2::float8,
+                       make_interval(days => -1, hours => 2))::types_acl_mix::text AS same,
+       w.arr::text = ARRAY[ROW(NULL, make_date(2024, 12, 1), 1e-300::float8,
+                               NULL)::types_acl_mix]::text AS same_array,
+       w.worker_style
+  FROM pg_background_result(pg_background_launch($$
+    SET DateStyle = 'SQL, DMY';
+    SET IntervalStyle = 'sql_standard';
+    SET extra_float_digits = -10;
+    SELECT ROW('=r/regress_pgbg_types_grantor', make_date(2024, 1, 2),
+               0.1::float8 + 0.2::float8,
+               make_interval(days => -1, hours => 2))::types_acl_mix,
+           ARRAY[ROW(NULL, make_date(2024, 12, 1), 1e-300::float8,
+                     NULL)::types_acl_mix],
+           make_date(2024, 1, 2)::text
+  $$)) AS w(v types_acl_mix, arr types_acl_mix[], worker_style text);
+-- the same inside an anonymous record, whose field goes as text
+SELECT w.r::text = ROW(ROW(NULL, make_date(2024, 1, 2), 0.1::float8 + 0.2::float8,
+                           NULL)::types_acl_mix)::text AS same
+  FROM pg_background_result(pg_background_launch($$
+    SET DateStyle = 'SQL, DMY';
+    SET extra_float_digits = -10;
+    SELECT ROW(ROW(NULL, make_date(2024, 1, 2), 0.1::float8 + 0.2::float8,
+                   NULL)::types_acl_mix)
+  $$)) AS w(r record);
+
 -- the everyday case: a catalog's ACL column
 CREATE TABLE types_acl_t (a int);
 GRANT SELECT ON types_acl_t TO regress_pgbg_types_grantor;
@@ -327,11 +382,15 @@ SELECT w.relacl = c.relacl AS same
     $$SELECT relacl FROM pg_class WHERE relname = 'types_acl_t'$$)) AS w(relacl aclitem[]),
        pg_class c
  WHERE c.relname = 'types_acl_t';
+SELECT w.r::text = c.r::text AS same
+  FROM pg_background_result(pg_background_launch(
+    $$SELECT ROW(relname, relacl) FROM pg_class WHERE relname = 'types_acl_t'$$)) AS w(r record),
+       (SELECT ROW(relname, relacl) FROM pg_class WHERE relname = 'types_acl_t') AS c(r);
 
 --
 -- Clean up.
 --
 DROP TABLE types_dropped, types_acl_t;
-DROP TYPE types_nested, types_pair, types_mood, types_with_acl;
+DROP TYPE types_nested, types_pair, types_mood, types_with_acl, types_acl_mix;
 DROP DOMAIN types_posint, types_notnull;
 DROP ROLE regress_pgbg_types_grantor;

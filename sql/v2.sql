@@ -259,14 +259,16 @@ SELECT pg_background_detach_v2(:long_error_pid, :long_error_cookie);
 SELECT pg_background_detach_v2(:done_pid, :done_cookie);
 SELECT count(*) FROM v2_list;
 
--- consumed: a read that failed midway (the second row overflows the
--- column's numeric(3,1)) leaves the handle consumed; reading again is
--- 55000 until it is detached
+-- consumed: a read that failed midway (the second row fails the domain's
+-- CHECK) leaves the handle consumed; reading again is 55000 until it is
+-- detached
+CREATE DOMAIN v2_small AS numeric CHECK (VALUE < 100);
 SELECT * FROM pg_background_launch_v2(
     'VALUES (1.5::numeric), (12345.6)') \gset
 SELECT pg_background_wait_v2(:pid, :cookie);
 SELECT * FROM pg_temp.try(format(
-    'SELECT * FROM pg_background_result_v2(%s, %s) AS (v numeric(3,1))', :pid, :cookie));
+    'SELECT * FROM pg_background_result_v2(%s, %s) AS (v v2_small)', :pid, :cookie));
+DROP DOMAIN v2_small;
 SELECT state, consumed FROM v2_list;
 SELECT * FROM pg_temp.try(format(
     'SELECT * FROM pg_background_result_v2(%s, %s) AS (v numeric)', :pid, :cookie));
