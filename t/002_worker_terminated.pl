@@ -26,20 +26,14 @@ my $caller_pid = PgBgTest::query_ok($caller, 'SELECT pg_backend_pid()');
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 # launch a v2 worker in the caller session; returns (pid, cookie)
 sub launch_v2 { return PgBgTest::launch_v2($caller, @_); }
 
-sub worker_sleeping
-{
-	my ($wpid) = @_;
-	return qq{SELECT count(*) = 1 FROM pg_stat_activity
-	          WHERE pid = $wpid AND wait_event = 'PgSleep'};
-}
+sub worker_sleeping { return PgBgTest::worker_waits($_[0], 'PgSleep'); }
 
 # The error a caller got for a terminated worker: an ERROR with the worker's
 # SQLSTATE and one context line naming the worker.
