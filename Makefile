@@ -34,7 +34,7 @@ ISOLATION_TESTDB = $(CONTRIB_TESTDB)
 # The long runs, through the same script as the whole suite: the soak
 # (t/007_soak.pl) with 10,000 launch/result and 10,000 launch/detach cycles,
 # and the cookie test (t/009_cookies.pl) with 100,000 launches.  The suite
-# runs them with 2,000 cycles and 5,000 launches; PGBG_SOAK_CYCLES and
+# runs them with 2,000 cycles and 2,000 launches; PGBG_SOAK_CYCLES and
 # PGBG_COOKIE_LAUNCHES set other counts for these targets too.
 # Each may take up to three hours before the script's timeout stops it.
 LONG_TIMEOUTS = PGBG_TIMEOUT_TAP=$${PGBG_TIMEOUT_TAP:-10800} \

@@ -48,7 +48,7 @@
 #   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 1800)
 #   PGBG_SOAK_CYCLES        cycles of each kind in t/007_soak.pl (default 2000;
 #                           `make soak`: 10000)
-#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 5000;
+#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 2000;
 #                           `make cookies`: 100000)
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove

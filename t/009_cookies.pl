@@ -2,7 +2,7 @@
 # Copyright (c) 2026, pg_background contributors
 
 # Cookies are unpredictable.  Over PGBG_COOKIE_LAUNCHES launches (default
-# 5,000; `make cookies` runs 100,000), split over two sessions that launch at
+# 2,000; `make cookies` runs 100,000), split over two sessions that launch at
 # the same time:
 #
 #   - no cookie repeats, in a session or across the two;
@@ -29,7 +29,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $launches = $ENV{PGBG_COOKIE_LAUNCHES} // 5000;
+my $launches = $ENV{PGBG_COOKIE_LAUNCHES} // 2000;
 die "PGBG_COOKIE_LAUNCHES must be at least 100\n"
   unless $launches =~ /^\d+$/ && $launches >= 100;
 my $nsessions = 2;
