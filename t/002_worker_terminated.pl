@@ -41,16 +41,8 @@ sub check_error
 {
 	my ($label, $err, $wpid, $states) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	$states //= [qw(57P01)];
-	my $st = PgBgTest::sqlstate($err) // 'none';
-	is(PgBgTest::severity($err), 'ERROR', "$label: the caller gets an ERROR")
-	  or diag $err;
-	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
-	ok((grep { $_ eq $st } @$states),
-		"$label: SQLSTATE $st is one of @$states");
-	my @ctx = ($err =~ /^CONTEXT:\s+(.*)$/mg);
-	is_deeply(\@ctx, ["pg_background worker with PID $wpid"],
-		"$label: one context line naming the worker");
+	PgBgTest::assert_worker_error($label, $err, $wpid, $states // [qw(57P01)],
+		one_context => 1);
 }
 
 # The caller's session is the same backend and still works, its handle is

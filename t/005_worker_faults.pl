@@ -108,16 +108,8 @@ sub listed
 # An ERROR (never FATAL) with one of @$states; its context names the worker.
 sub check_error
 {
-	my ($label, $err, $wpid, $states) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my $st = PgBgTest::sqlstate($err) // 'none';
-	is(PgBgTest::severity($err), 'ERROR', "$label: the caller gets an ERROR")
-	  or diag $err;
-	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
-	ok((grep { $_ eq $st } @$states), "$label: SQLSTATE $st is one of @$states")
-	  or diag $err;
-	like($err, qr/pg_background worker with PID $wpid/,
-		"$label: the error names the worker");
+	PgBgTest::assert_worker_error(@_);
 }
 
 # the caller is the same backend, works, and no longer tracks the worker

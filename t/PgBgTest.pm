@@ -520,6 +520,41 @@ sub worker_waits
 
 =pod
 
+=item assert_worker_error($label, $err, $wpid, \@states [, one_context => 1])
+
+Four assertions on psql's stderr (VERBOSITY verbose) after a read of worker
+$wpid's result failed: an ERROR, nothing FATAL, its SQLSTATE one of @states,
+and the worker named: in a CONTEXT line that is the only one (one_context),
+or anywhere in the error.
+
+=cut
+
+sub assert_worker_error
+{
+	my ($label, $err, $wpid, $states, %opts) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $st = sqlstate($err) // 'none';
+	is(severity($err), 'ERROR', "$label: the caller gets an ERROR")
+	  or diag $err;
+	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
+	ok((grep { $_ eq $st } @$states), "$label: SQLSTATE $st is one of @$states")
+	  or diag $err;
+	if ($opts{one_context})
+	{
+		my @ctx = ($err =~ /^CONTEXT:\s+(.*)$/mg);
+		is_deeply(\@ctx, ["pg_background worker with PID $wpid"],
+			"$label: one context line naming the worker");
+	}
+	else
+	{
+		like($err, qr/pg_background worker with PID $wpid/,
+			"$label: the error names the worker");
+	}
+	return;
+}
+
+=pod
+
 =item assert_53000($err, $label)
 
 Three assertions on the stderr of a launch that found no free worker slot:
