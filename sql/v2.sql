@@ -10,6 +10,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS v2_t;
+DROP ROLE IF EXISTS regress_pgbg_v2_user;   -- left over from an interrupted run
 RESET client_min_messages;
 
 \i sql/include/try.sql
