@@ -455,11 +455,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM t WHERE tag = 'G'"),
 # nothing lost, nothing leaked
 # --------------------------------------------------------------------------
 release_gate();
-is(PgBgTest::query_ok($s,
-		"SELECT count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"),
-	'0', 'end: the caller tracks no handle');
-is(PgBgTest::query_ok($s, 'SELECT pg_backend_pid()'),
-	$spid, 'end: the caller is still the same backend');
+PgBgTest::assert_caller_clean($s, $spid);
 $s->quit;
 $ctl->quit;
 PgBgTest::assert_nothing_leaked($node, $dsm_baseline, 4);

@@ -731,6 +731,20 @@ our $LIST_COLS =
   'AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, '
   . 'state text, sql_preview text, last_error text, consumed bool)';
 
+# The end of a test's calling session: it tracks no handle and is still the
+# backend $spid it was at the start (two assertions).
+sub assert_caller_clean
+{
+	my ($s, $spid, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'end';
+	is(query_ok($s, "SELECT count(*) FROM pg_background_list_v2() $LIST_COLS"),
+		'0', "$label: the caller tracks no handle");
+	is(query_ok($s, 'SELECT pg_backend_pid()'),
+		$spid, "$label: the caller is still the same backend");
+	return;
+}
+
 =pod
 
 =item assert_slots_usable($node, $n, $label)
