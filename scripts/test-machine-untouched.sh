@@ -51,7 +51,6 @@ SYS_PGBIN=$PGBIN               # the system's binaries (common.sh), used read-on
 SENTINEL_DIR=""
 SENTINEL_DATA=""
 SENTINEL_SOCK=""
-STARTED=0
 PASS=0
 FAIL=0
 
@@ -67,7 +66,8 @@ check() {                      # check LABEL CONDITION-RESULT(0/1) [DETAIL]
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
-    if [ "$STARTED" -eq 1 ] && [ -f "$SENTINEL_DATA/postmaster.pid" ]; then
+    # only a server of the data directory this test made (never the observed one)
+    if [ -n "$SENTINEL_DIR" ] && [ -f "$SENTINEL_DATA/postmaster.pid" ]; then
         pgbg_as_pg "$SYS_PGBIN/pg_ctl" -D "$SENTINEL_DATA" stop -m fast -w -t 60 >/dev/null 2>&1 ||
             pgbg_as_pg "$SYS_PGBIN/pg_ctl" -D "$SENTINEL_DATA" stop -m immediate -w -t 60 >/dev/null 2>&1
     fi
@@ -161,9 +161,15 @@ port = $PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$SENTINEL_DIR'
 EOF
-    pgbg_as_pg "$SYS_PGBIN/pg_ctl" -D "$SENTINEL_DATA" -l "$SENTINEL_DIR/server.log" -w -t 60 start \
-        >/dev/null 2>&1 || { tail -n 20 "$SENTINEL_DIR/server.log"; pgbg_die "the cluster on port $PORT did not start"; }
-    STARTED=1
+    if ! pgbg_as_pg "$SYS_PGBIN/pg_ctl" -D "$SENTINEL_DATA" -l "$SENTINEL_DIR/server.log" -w -t 60 start \
+            >/dev/null 2>&1; then
+        if port_taken; then     # another run took the port between the check and the start
+            echo "SKIP: port $PORT was taken while this test started its cluster"
+            exit 77
+        fi
+        tail -n 20 "$SENTINEL_DIR/server.log"
+        pgbg_die "the cluster on port $PORT did not start"
+    fi
 fi
 
 answers() {
