@@ -1,7 +1,9 @@
 # pg_background -- run SQL asynchronously in dynamic background workers
 #
 # Build and install:      make && sudo make install
-# Whole test suite:       bash scripts/run-tests.sh   (what CI runs)
+# Whole test suite:       bash scripts/run-tests.sh   (what CI runs; a few minutes)
+# Long runs:              make soak, make cookies     (see below)
+# Against your server:    make installcheck           (PGHOST, PGPORT, PGUSER)
 
 MODULE_big = pg_background
 OBJS = pg_background.o launcher.o results.o worker.o transport.o
@@ -23,6 +25,31 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The isolation specs use the regress tests' database, which pg_regress drops
+# and creates again at the start of each suite: after `make installcheck` no
+# second database holds the extension, so a re-run against the same server
+# sees the same cluster-wide state (the executor role in particular).
+ISOLATION_TESTDB = $(CONTRIB_TESTDB)
+
+# The long runs, through the same script as the whole suite: the soak
+# (t/007_soak.pl) with 10,000 launch/result and 10,000 launch/detach cycles,
+# and the cookie test (t/009_cookies.pl) with 100,000 launches.  The suite
+# runs them with 2,000 cycles and 2,000 launches; PGBG_SOAK_CYCLES and
+# PGBG_COOKIE_LAUNCHES set other counts for these targets too.
+# Each may take up to three hours before the script's timeout stops it.
+LONG_TIMEOUTS = PGBG_TIMEOUT_TAP=$${PGBG_TIMEOUT_TAP:-10800} \
+	PGBG_TIMEOUT_TAP_FILE=$${PGBG_TIMEOUT_TAP_FILE:-10800}
+
+soak:
+	PGBG_SOAK_CYCLES=$${PGBG_SOAK_CYCLES:-10000} $(LONG_TIMEOUTS) \
+	bash scripts/run-tests.sh --only t/007_soak.pl
+
+cookies:
+	PGBG_COOKIE_LAUNCHES=$${PGBG_COOKIE_LAUNCHES:-100000} $(LONG_TIMEOUTS) \
+	bash scripts/run-tests.sh --only t/009_cookies.pl
+
+.PHONY: soak cookies
+
 # libFuzzer run over the message parsers (see fuzz/Makefile); not part of
 # the regular test suite.
 fuzz:
@@ -39,15 +66,14 @@ fuzz:
 # PGBG_COOKIE_LAUNCHES say otherwise (the full counts would take two hours).
 sanitize:
 	pgcfg=$$(bash scripts/build-asan-server.sh) && \
-	PGBG_SANITIZE=asan PGBG_PG_CONFIG="$$pgcfg" \
+	PGBG_SANITIZE=asan PGBG_PG_CONFIG="$$pgcfg" $(LONG_TIMEOUTS) \
 	PGBG_SOAK_CYCLES=$${PGBG_SOAK_CYCLES:-2000} \
 	PGBG_COOKIE_LAUNCHES=$${PGBG_COOKIE_LAUNCHES:-2000} \
 	bash scripts/run-tests.sh
 
 # The whole suite with the module built with UBSan only (runtime linked into
-# the module), against the distribution's server: quicker, no server build.
-# It installs the instrumented module system-wide; run the normal suite (or
-# make install) afterwards to put the plain build back.
+# the module), against a private copy of the distribution's server: quicker,
+# no server build.  Like the normal suite it installs nothing system-wide.
 sanitize-ubsan:
 	PGBG_SANITIZE=ubsan bash scripts/run-tests.sh
 

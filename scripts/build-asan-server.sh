@@ -18,7 +18,11 @@
 #   ones are tried.
 #
 # Where it goes: PGBG_ASAN_PREFIX (default /var/tmp/pg_background-asan/pg$PG_MAJOR).
-# A prefix that already holds a build made with the same flags is reused.
+# A prefix that already holds a build made with the same flags is reused; one
+# that holds anything else than a build of this script is refused, never
+# replaced.  Nothing outside the prefix and its .build directory is written
+# (apt-get installs missing build tools, as root, and nothing when none is
+# missing; the source comes through a private apt configuration).
 # Needs: gcc, make, perl with IPC::Run (TAP), about 1 GB of disk and ~10 min
 # on two cores.
 set -euo pipefail
@@ -57,6 +61,12 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 
+# Never remove or overwrite a directory this script did not make: the prefix
+# must be absent, empty, or hold an earlier build of ours (its stamp file).
+if [ -d "$PREFIX" ] && [ ! -f "$PREFIX/.pgbg-stamp" ] &&
+   [ -n "$(ls -A "$PREFIX" 2>/dev/null)" ]; then
+    die "$PREFIX exists and holds no build of this script: choose another PGBG_ASAN_PREFIX"
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK"
 

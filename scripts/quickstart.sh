@@ -4,16 +4,21 @@
 #   bash scripts/quickstart.sh
 #
 # As root it installs what is missing (PostgreSQL 15 + build tools from the Debian
-# archive), builds and installs the extension, then starts a throwaway cluster as the
-# `postgres` OS user in /tmp/pg_background_demo (port 5499, Unix socket in that dir, no
-# TCP), runs `CREATE EXTENSION pg_background` and a short psql demo:
+# archive; no apt-get when nothing is missing), copies the PostgreSQL installation to
+# /tmp/pg_background_demo/pg, builds the extension and installs it into that copy only
+# (the system's PostgreSQL, and any pg_background installed in it, stay as they are),
+# then starts a throwaway cluster from the copy as the `postgres` OS user in
+# /tmp/pg_background_demo (port 5499, Unix socket in that dir, no TCP), runs
+# `CREATE EXTENSION pg_background` and a short psql demo:
 #   1. launch_v2 + result_v2 of a query
 #   2. list_v2 while a pg_sleep worker runs (then wait_v2 + result_v2)
 #   3. an autonomous commit that survives the caller's ROLLBACK
 #   4. cancel_v2_grace of a long pg_sleep, the list_v2 state after it, and the 57014
 #      error its result read raises
 # The cluster is left running; the script ends by printing how to connect and how to
-# stop it. Re-running it stops and replaces the previous demo cluster.
+# stop it. Re-running it stops and replaces the previous demo cluster (its own, marked
+# by a file in /tmp/pg_background_demo; a directory there without that mark is left
+# alone and the script stops). It touches no other cluster.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,22 +41,30 @@ pgbg_clean_env
 pgbg_ensure_deps
 pgbg_is_root && { id postgres >/dev/null 2>&1 || pgbg_die "OS user postgres does not exist"; }
 
-# --- build + install from a clean copy (the checkout stays untouched) --------------
-BUILD_DIR=$(mktemp -d /tmp/pg_background_build.XXXXXX)
-trap 'rm -rf "$BUILD_DIR"' EXIT
-pgbg_copy_tree "$REPO_ROOT" "$BUILD_DIR/src"
-pgbg_build_install "$BUILD_DIR/src" "$BUILD_DIR/build.log" || pgbg_die "build/install failed"
-
-# --- replace any previous demo cluster -----------------------------------------------
+# --- replace any previous demo cluster (only one this script made) ---------------
+MARK=$DEMO_DIR/.pg_background_demo
+if [ -e "$DEMO_DIR" ] && [ ! -f "$MARK" ]; then
+    pgbg_die "$DEMO_DIR exists but was not made by this script: move it away first"
+fi
 if [ -f "$DATA/postmaster.pid" ]; then
     pgbg_log "stopping the previous demo cluster in $DATA"
-    pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" stop -m fast -w -t 60 >/dev/null 2>&1 ||
-        pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" stop -m immediate -w -t 60 >/dev/null 2>&1 || true
+    old_pg_ctl=$(find "$DEMO_DIR/pg" -path '*/bin/pg_ctl' -type f 2>/dev/null | head -n 1)
+    old_pg_ctl=${old_pg_ctl:-$PGBIN/pg_ctl}
+    pgbg_as_pg "$old_pg_ctl" -D "$DATA" stop -m fast -w -t 60 >/dev/null 2>&1 ||
+        pgbg_as_pg "$old_pg_ctl" -D "$DATA" stop -m immediate -w -t 60 >/dev/null 2>&1 || true
 fi
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
+: >"$MARK"
 chmod 755 "$DEMO_DIR"          # the socket lives here: any local user may connect
-chown "$(pgbg_pg_owner)" "$DEMO_DIR"
+
+# --- a private copy of the server, and the extension built into it --------------------
+BUILD_DIR=$(mktemp -d /tmp/pg_background_build.XXXXXX)
+trap 'rm -rf "$BUILD_DIR"' EXIT
+pgbg_private_server "$DEMO_DIR/pg" || pgbg_die "could not copy the PostgreSQL installation"
+pgbg_copy_tree "$REPO_ROOT" "$BUILD_DIR/src"
+pgbg_build_install "$BUILD_DIR/src" "$BUILD_DIR/build.log" || pgbg_die "build/install failed"
+chown -R "$(pgbg_pg_owner)" "$DEMO_DIR"
 
 pgbg_log "initdb + start a demo cluster as $(pgbg_pg_owner) in $DATA (port $DEMO_PORT)"
 pgbg_as_pg "$PGBIN/initdb" -D "$DATA" -A trust -E UTF8 --locale=C.UTF-8 >"$DEMO_DIR/initdb.log" 2>&1 ||

@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
-# run-tests.sh -- build, install and test pg_background against PostgreSQL 15.
+# run-tests.sh -- build pg_background and run its tests against PostgreSQL 15.
 #
-# This is THE test command: README and CI (.ci/run) run exactly it.
+# This is THE test command: README and CI (.ci/run) run exactly it. The whole suite
+# takes a few minutes on two cores (5 minutes measured under a load average of 9).
 #
-#   bash scripts/run-tests.sh                 # everything: regress, isolation, tap
+#   bash scripts/run-tests.sh                 # everything: regress, isolation, tap, machine
 #   bash scripts/run-tests.sh --suite tap     # one suite (repeatable, or comma-separated)
 #   bash scripts/run-tests.sh --keep          # keep the scratch dir (logs, diffs, data dirs)
 #   bash scripts/run-tests.sh --only upgrade,t/010_crash.pl
 #                                             # only these tests (regress/isolation names,
 #                                             # TAP files as t/NAME.pl or NAME)
+#   make soak                                 # t/007_soak.pl with 10,000 cycles of each kind
+#   make cookies                              # t/009_cookies.pl with 100,000 launches
 #
-# What it does, on Debian 12 (as root, or as a user that can install the extension):
-#   1. installs missing Debian packages (root only; nothing when nothing is missing);
-#      it never stops, starts or reconfigures a cluster it did not create;
+# What it does, on Debian 12 (as root, or as a user that owns the packages it needs):
+#   1. installs missing Debian packages (root only; no apt-get when nothing is missing);
 #   2. copies the source tree and the PostgreSQL installation into a scratch dir under
 #      /tmp (owned by the `postgres` user, so it works from any checkout path), builds
 #      the module there (-Werror comes from the Makefile) and installs it into that
-#      private copy of the server only: the system's PostgreSQL is not modified;
+#      private copy of the server only: the system's PostgreSQL, and any pg_background
+#      installed in it, is not modified;
 #   3. as `postgres`: initdb + start a throwaway cluster (port 54321, socket in the scratch
 #      dir, no TCP), run REGRESS with pg_regress and ISOLATION with pg_isolation_regress
 #      through PGXS `make installcheck`, stop that cluster; then run t/*.pl with prove the
-#      way PGXS's prove_installcheck does (each TAP test makes its own clusters);
-#   4. prints per-suite counts and a last line `N passed, N failed`; exits non-zero on any
+#      way PGXS's prove_installcheck does (each TAP test makes its own clusters, on
+#      private sockets);
+#   4. suite machine: scripts/test-machine-untouched.sh makes sure a cluster runs on the
+#      default port 5432 (one of its own, unless a Debian cluster is online there), runs
+#      this script again on a subset, and checks that cluster kept its postmaster and
+#      that no cluster, start.conf, unit or installed pg_background changed (skipped
+#      when something else holds port 5432; with --only, only when `machine` is named);
+#   5. prints per-suite counts and a last line `N passed, N failed`; exits non-zero on any
 #      failure or when no test ran. Servers it started are stopped and the scratch dir is
 #      removed on every exit path.
+# It never stops, starts, reconfigures or disables a cluster it did not create (Debian's
+# 15/main, say, and its start.conf): its servers use their own ports and sockets and run
+# next to whatever runs here.
 #
 # Counting: pg_regress and isolation count one per test file (a file not reported "ok",
 # including ones never reached because the driver died, is a failure); TAP counts one per
@@ -32,24 +44,25 @@
 #
 # Environment knobs (optional):
 #   PGBG_TIMEOUT_REGRESS, PGBG_TIMEOUT_ISOLATION  seconds per suite (default 900 each)
-#   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 4800)
-#   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 3600)
-#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 100000, ~40 min)
-#   PGBG_SOAK_CYCLES        cycles of each kind in t/007_soak.pl (default 10000)
+#   PGBG_TIMEOUT_TAP        seconds for the whole TAP suite (default 3600)
+#   PGBG_TIMEOUT_TAP_FILE   seconds per TAP file (default 1800)
+#   PGBG_SOAK_CYCLES        cycles of each kind in t/007_soak.pl (default 2000;
+#                           `make soak`: 10000)
+#   PGBG_COOKIE_LAUNCHES    launches of t/009_cookies.pl (default 2000;
+#                           `make cookies`: 100000)
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
 #   PG_MAJOR                server major version to install and test (default 15)
-#   PGBG_PG_CONFIG          pg_config of another PostgreSQL installation to build,
-#                           install and test against (default: Debian's, from PG_MAJOR)
+#   PGBG_PG_CONFIG          pg_config of another PostgreSQL installation to build
+#                           and test against (default: Debian's, from PG_MAJOR); it
+#                           is copied like Debian's, never modified
 #   PGBG_SANITIZE=asan      with PGBG_PG_CONFIG pointing at a server built with
 #                           AddressSanitizer + UBSan (scripts/build-asan-server.sh):
 #                           build the module the same way and fail the run on any
 #                           sanitizer report in any log (`make sanitize`)
 #   PGBG_SANITIZE=1         build the module with UBSan only (runtime linked in) for
 #                           Debian's own server and fail the run on any "runtime
-#                           error:" in a server log (`make sanitize-ubsan`). It installs
-#                           the instrumented module system-wide: run the normal suite
-#                           afterwards to put the plain build back.
+#                           error:" in a server log (`make sanitize-ubsan`)
 set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,8 +74,8 @@ REGRESS_PORT=54321
 TAP_PGPORT=65432           # what prove_installcheck exports ('6$(DEF_PGPORT)')
 T_REGRESS=${PGBG_TIMEOUT_REGRESS:-900}
 T_ISOLATION=${PGBG_TIMEOUT_ISOLATION:-900}
-T_TAP=${PGBG_TIMEOUT_TAP:-4800}
-T_TAP_FILE=${PGBG_TIMEOUT_TAP_FILE:-3600}
+T_TAP=${PGBG_TIMEOUT_TAP:-3600}
+T_TAP_FILE=${PGBG_TIMEOUT_TAP_FILE:-1800}
 
 usage() {
     sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -82,11 +95,18 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(regress isolation tap)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(regress isolation tap machine)
 for s in "${SUITES[@]}"; do
-    case $s in regress|isolation|tap) ;; all) SUITES=(regress isolation tap); break ;;
-        *) echo "unknown suite: $s (regress|isolation|tap)" >&2; exit 2 ;; esac
+    case $s in regress|isolation|tap|machine) ;; all) SUITES=(regress isolation tap machine); break ;;
+        *) echo "unknown suite: $s (regress|isolation|tap|machine)" >&2; exit 2 ;; esac
 done
+# The machine suite (scripts/test-machine-untouched.sh) runs this script again on a
+# subset: never from inside itself, and with --only only when named there.
+if [ -n "${PGBG_MACHINE_TEST_INNER:-}" ]; then
+    _s=(); for s in "${SUITES[@]}"; do [ "$s" = machine ] || _s+=("$s"); done; SUITES=("${_s[@]}")
+elif [ -n "$ONLY" ] && ! [[ " $ONLY " == *" machine "* ]]; then
+    _s=(); for s in "${SUITES[@]}"; do [ "$s" = machine ] || _s+=("$s"); done; SUITES=("${_s[@]}")
+fi
 want() { local s; for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 pgbg_clean_env
@@ -419,6 +439,31 @@ if want tap && [ -n "$TAP_ENABLED" ]; then
 fi
 
 # ---------------------------------------------------------------------------
+# machine: the command leaves the machine alone
+# ---------------------------------------------------------------------------
+if want machine; then
+    echo
+    pgbg_log "suite machine: scripts/test-machine-untouched.sh (a cluster on port 5432 survives this command on a subset)"
+    run_logged "$SCRATCH/machine.out" env PGBG_MACHINE_TEST_INNER=1 \
+        PGBG_TIMEOUT_TAP_FILE="$T_TAP_FILE" PGBG_TIMEOUT_TAP="$T_TAP" \
+        bash "$SCRIPT_DIR/test-machine-untouched.sh"
+    rc=$?
+    R_RAN[machine]=1; R_SKIP[machine]=0
+    if [ "$rc" -eq 77 ]; then
+        R_PASS[machine]=0; R_FAIL[machine]=0; R_SKIP[machine]=1
+    elif last=$(tail -n 1 "$SCRATCH/machine.out") &&
+         [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        R_PASS[machine]=${BASH_REMATCH[1]}; R_FAIL[machine]=${BASH_REMATCH[2]}
+        [ "$rc" -ne 0 ] && [ "${R_FAIL[machine]}" -eq 0 ] && R_FAIL[machine]=1
+    else
+        R_PASS[machine]=0; R_FAIL[machine]=1; R_NOTE[machine]+=" (exit $rc, no summary)"
+    fi
+    if [ "${R_FAIL[machine]}" -gt 0 ]; then
+        R_NOTE[machine]+=" $(grep '^not ok' "$SCRATCH/machine.out" | tr '\n' ';')"
+    fi
+fi
+
+# ---------------------------------------------------------------------------
 # failure details + summary
 # ---------------------------------------------------------------------------
 for s in "${FAILED_DETAILS[@]}"; do
@@ -467,7 +512,7 @@ if [ "${PGBG_SANITIZE:-0}" != 0 ]; then
 fi
 echo
 echo "================ pg_background test summary ================"
-for s in regress isolation tap; do
+for s in regress isolation tap machine; do
     want "$s" || continue
     if [ -z "${R_RAN[$s]:-}" ]; then
         printf '%-10s no tests\n' "$s"

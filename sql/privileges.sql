@@ -581,12 +581,12 @@ DROP FUNCTION pgbg_priv_definer_run(text);
 DROP FUNCTION pgbg_priv_definer_launch(text);
 DROP FUNCTION pgbg_priv_definer_result(int4, int8);
 SELECT oid AS role_oid FROM pg_roles WHERE rolname = 'pgbackground_role' \gset
--- The role cannot be dropped while an installation in another database of
--- this cluster still holds privileges (say, the isolation tests' database
--- left by an earlier run on this cluster); the function then raises 2BP01
--- and changes nothing.  That case must print the same as a real drop (the
--- test cannot reach into other databases), so each check below is made only
--- when the role was really dropped.
+-- The function drops the role unless an installation in another database of
+-- this cluster still holds privileges granted to it; it then raises 2BP01 and
+-- changes nothing.  The suites run in one database (the Makefile points the
+-- isolation specs at the regress database, which pg_regress creates afresh),
+-- so here the role must go; on a server where another database has the
+-- extension, the state printed below says so.
 CREATE FUNCTION pgbg_priv_role_used_elsewhere() RETURNS boolean
 LANGUAGE sql AS $$
 SELECT EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
@@ -595,43 +595,29 @@ SELECT EXISTS (SELECT 1 FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
                   AND d.dbid <> (SELECT oid FROM pg_database
                                   WHERE datname = current_database()));
 $$;
-SELECT pgbg_priv_role_used_elsewhere() AS used_elsewhere \gset
-CREATE FUNCTION pgbg_priv_try_drop_role() RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_background_drop_executor_role();
-    RETURN 'dropped';
-EXCEPTION WHEN dependent_objects_still_exist THEN
-    IF pgbg_priv_role_used_elsewhere() THEN
-        RETURN 'dropped';       -- kept for another database, see above
-    END IF;
-    RAISE;
-END;
-$$;
-SELECT pgbg_priv_try_drop_role() AS drop_executor_role;
-SELECT count(*) = 0 OR :'used_elsewhere' AS role_gone
-  FROM pg_roles WHERE rolname = 'pgbackground_role';
+SELECT pgbg_priv_try('SELECT pg_background_drop_executor_role()') AS drop_executor_role;
+-- what the catalog says: the role is gone, or why it stays
+SELECT CASE
+         WHEN NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgbackground_role')
+           THEN 'dropped'
+         WHEN pgbg_priv_role_used_elsewhere()
+           THEN 'kept: another database holds privileges granted to it'
+         ELSE 'kept'
+       END AS executor_role;
 -- its members lost the privileges with it
 SET ROLE regress_pgbg_priv_user;
-SELECT :'used_elsewhere'
-       OR pgbg_priv_try($$SELECT pg_background_launch_v2('SELECT 1')$$)
-          = '42501: permission denied for function pg_background_launch_v2'
-    AS launch_refused;
+SELECT pgbg_priv_try($$SELECT pg_background_launch_v2('SELECT 1')$$) AS member_launch;
 RESET ROLE;
 -- no ACL and no initial privilege of the extension's objects names it
-SELECT count(*) FILTER (WHERE NOT :'used_elsewhere') AS acl_entries_left
+SELECT count(*) AS acl_entries_left
   FROM pgbg_priv_objects o, aclexplode(o.acl) x
  WHERE x.grantee = :role_oid;
-SELECT count(*) FILTER (WHERE NOT :'used_elsewhere') AS init_privs_left
+SELECT count(*) AS init_privs_left
   FROM pg_init_privs ip, aclexplode(ip.initprivs) x
  WHERE ip.objoid IN (SELECT oid FROM pgbg_priv_objects)
    AND x.grantee = :role_oid;
--- again: no error (a NOTICE, not shown: only a real drop would print it)
-SET client_min_messages = warning;
-SELECT :'used_elsewhere'
-       OR pgbg_priv_try('SELECT pg_background_drop_executor_role()') = 'ok'
-    AS drop_again_ok;
-RESET client_min_messages;
+-- again: no error, a NOTICE that the role does not exist
+SELECT pgbg_priv_try('SELECT pg_background_drop_executor_role()') AS drop_again;
 -- the administration functions kept their privileges: PUBLIC has none
 SELECT count(*) AS public_acl_entries
   FROM pgbg_priv_objects o, aclexplode(o.acl) x
@@ -655,7 +641,6 @@ RESET ROLE;
 --
 -- Clean up.
 --
-DROP FUNCTION pgbg_priv_try_drop_role();
 DROP FUNCTION pgbg_priv_role_used_elsewhere();
 DROP TABLE pgbg_priv_definer_only, pgbg_priv_caller_only;
 DROP FUNCTION pgbg_priv_summary(name);

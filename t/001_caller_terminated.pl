@@ -56,9 +56,8 @@ sub new_caller
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 sub committed

@@ -26,20 +26,14 @@ my $caller_pid = PgBgTest::query_ok($caller, 'SELECT pg_backend_pid()');
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 # launch a v2 worker in the caller session; returns (pid, cookie)
 sub launch_v2 { return PgBgTest::launch_v2($caller, @_); }
 
-sub worker_sleeping
-{
-	my ($wpid) = @_;
-	return qq{SELECT count(*) = 1 FROM pg_stat_activity
-	          WHERE pid = $wpid AND wait_event = 'PgSleep'};
-}
+sub worker_sleeping { return PgBgTest::worker_waits($_[0], 'PgSleep'); }
 
 # The error a caller got for a terminated worker: an ERROR with the worker's
 # SQLSTATE and one context line naming the worker.
@@ -47,16 +41,8 @@ sub check_error
 {
 	my ($label, $err, $wpid, $states) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	$states //= [qw(57P01)];
-	my $st = PgBgTest::sqlstate($err) // 'none';
-	is(PgBgTest::severity($err), 'ERROR', "$label: the caller gets an ERROR")
-	  or diag $err;
-	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
-	ok((grep { $_ eq $st } @$states),
-		"$label: SQLSTATE $st is one of @$states");
-	my @ctx = ($err =~ /^CONTEXT:\s+(.*)$/mg);
-	is_deeply(\@ctx, ["pg_background worker with PID $wpid"],
-		"$label: one context line naming the worker");
+	PgBgTest::assert_worker_error($label, $err, $wpid, $states // [qw(57P01)],
+		one_context => 1);
 }
 
 # The caller's session is the same backend and still works, its handle is

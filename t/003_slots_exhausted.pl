@@ -36,9 +36,8 @@ my $list_cols =
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 sub gated_workers
@@ -66,12 +65,7 @@ sub check_exhausted
 	my ($s, $label, $sql) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my ($out, $err) = PgBgTest::query($s, $sql);
-	is(PgBgTest::sqlstate($err), '53000', "$label: SQLSTATE 53000")
-	  or diag $err;
-	like($err, qr/ERROR:.*could not register background process/,
-		"$label: says it could not register a background process");
-	like($err, qr/^HINT:.*max_worker_processes/m,
-		"$label: hint mentions max_worker_processes");
+	PgBgTest::assert_53000($err, $label);
 }
 
 my $ctl = PgBgTest::session($node);
@@ -186,7 +180,7 @@ sub relaunch
 
 	my ($first, $npid, $ncookie) = relaunch('s1_new');
 	ok($first,
-		'after cancel_v2_grace returned, a new launch gets the slot at once (bugs-tap.md: slot freed late)'
+		'after cancel_v2_grace returned, a new launch gets the slot at once'
 	);
 	push @h1, [ $npid, $ncookie ];
 	poll(gated_workers(4), 'the new worker took the freed slot');

@@ -73,19 +73,13 @@ my @methods = ('statement_timeout', 'pg_cancel_backend');
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 sub launch_v2 { return PgBgTest::launch_v2($s, @_); }
 
-sub worker_waits
-{
-	my ($wpid, $event) = @_;
-	return qq{SELECT count(*) = 1 FROM pg_stat_activity
-	          WHERE pid = $wpid AND wait_event = '$event'};
-}
+sub worker_waits { return PgBgTest::worker_waits(@_); }
 
 # the caller is blocked inside its call ($event: its wait_event, or
 # 'Extension' for the wait type of the extension's own latch waits), and
@@ -158,12 +152,7 @@ sub listed
 	);
 }
 
-sub sqlstate_of
-{
-	my ($sql) = @_;
-	my ($out, $err) = PgBgTest::query($s, $sql);
-	return (PgBgTest::sqlstate($err) // 'ok', $out);
-}
+sub sqlstate_of { return PgBgTest::sqlstate_of($s, @_); }
 
 sub release_gate
 {
@@ -466,11 +455,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM t WHERE tag = 'G'"),
 # nothing lost, nothing leaked
 # --------------------------------------------------------------------------
 release_gate();
-is(PgBgTest::query_ok($s,
-		"SELECT count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"),
-	'0', 'end: the caller tracks no handle');
-is(PgBgTest::query_ok($s, 'SELECT pg_backend_pid()'),
-	$spid, 'end: the caller is still the same backend');
+PgBgTest::assert_caller_clean($s, $spid);
 $s->quit;
 $ctl->quit;
 PgBgTest::assert_nothing_leaked($node, $dsm_baseline, 4);

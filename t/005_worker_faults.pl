@@ -81,20 +81,13 @@ PgBgTest::query_ok($ctl, 'SELECT pg_advisory_lock(42), pg_advisory_lock(43)');
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 sub launch_v2 { return PgBgTest::launch_v2($s, @_); }
 
-sub worker_waits
-{
-	my ($wpid, @events) = @_;
-	my $in = join(', ', map { "'$_'" } @events);
-	return qq{SELECT count(*) = 1 FROM pg_stat_activity
-	          WHERE pid = $wpid AND wait_event IN ($in)};
-}
+sub worker_waits { return PgBgTest::worker_waits(@_); }
 my @full_queue = ('MessageQueueSend', 'MessageQueuePutMessage');
 
 sub committed
@@ -115,16 +108,8 @@ sub listed
 # An ERROR (never FATAL) with one of @$states; its context names the worker.
 sub check_error
 {
-	my ($label, $err, $wpid, $states) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	my $st = PgBgTest::sqlstate($err) // 'none';
-	is(PgBgTest::severity($err), 'ERROR', "$label: the caller gets an ERROR")
-	  or diag $err;
-	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
-	ok((grep { $_ eq $st } @$states), "$label: SQLSTATE $st is one of @$states")
-	  or diag $err;
-	like($err, qr/pg_background worker with PID $wpid/,
-		"$label: the error names the worker");
+	PgBgTest::assert_worker_error(@_);
 }
 
 # the caller is the same backend, works, and no longer tracks the worker
@@ -476,12 +461,7 @@ sub check_exhausted
 		q{pg_background_launch('SELECT 1')})
 	{
 		my ($out, $err) = PgBgTest::query($s, "SELECT $f");
-		is(PgBgTest::sqlstate($err), '53000', "$label: $f fails with 53000")
-		  or diag $err;
-		like($err, qr/ERROR:.*could not register background process/,
-			"$label: $f says it could not register a background process");
-		like($err, qr/^HINT:.*max_worker_processes/m,
-			"$label: $f hints at max_worker_processes");
+		PgBgTest::assert_53000($err, "$label: $f");
 	}
 	my ($out, $err) = PgBgTest::query($s, 'SELECT pg_backend_pid()');
 	is($out, $spid, "$label: same caller backend, next query works");
@@ -607,11 +587,7 @@ PgBgTest::query_ok($ctl, 'SELECT pg_advisory_lock(44)');
 # --------------------------------------------------------------------------
 # nothing lost, nothing leaked
 # --------------------------------------------------------------------------
-is(PgBgTest::query_ok($s,
-		"SELECT count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"),
-	'0', 'end: the caller tracks no handle');
-is(PgBgTest::query_ok($s, 'SELECT pg_backend_pid()'),
-	$spid, 'end: the caller is still the same backend');
+PgBgTest::assert_caller_clean($s, $spid);
 $s->quit;
 $ctl->quit;
 PgBgTest::assert_nothing_leaked($node, $dsm_baseline, 4);

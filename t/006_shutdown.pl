@@ -57,9 +57,8 @@ note "DSM segments of an idle server: $dsm_fresh";
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 sub count_tag

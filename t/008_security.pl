@@ -74,17 +74,11 @@ PgBgTest::query_ok($ctl, 'SELECT pg_advisory_lock(42)');
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
-sub sqlstate_of
-{
-	my ($sess, $sql) = @_;
-	my ($out, $err) = PgBgTest::query($sess, $sql);
-	return PgBgTest::sqlstate($err) // ($err eq '' ? 'ok' : "other: $err");
-}
+sub sqlstate_of { return scalar PgBgTest::sqlstate_of(@_); }
 
 # Every function of the API on a v2 handle and on a v1 worker, each expected
 # to fail with $state in session $sess.

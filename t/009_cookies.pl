@@ -2,7 +2,8 @@
 # Copyright (c) 2026, pg_background contributors
 
 # Cookies are unpredictable.  Over PGBG_COOKIE_LAUNCHES launches (default
-# 100,000, split over two sessions that launch at the same time):
+# 2,000; `make cookies` runs 100,000), split over two sessions that launch at
+# the same time:
 #
 #   - no cookie repeats, in a session or across the two;
 #   - none is 0 or its worker's pid, and a pid that the operating system
@@ -14,10 +15,9 @@
 #   - no two consecutive cookies of a session are closer than 2^32 (a clock
 #     or counter in any part of the value would make some steps small).
 #
-# Each launch starts a process (about 25 ms on a 2-core machine; two
-# sessions gain little when the CPU is the limit), so the default run takes
-# about 40 minutes (100,000 launches in 2,702 s when it was written);
-# PGBG_COOKIE_LAUNCHES (at least 100) makes it shorter for a quick check.
+# Each launch starts a process (a few ms on an idle 2-core machine, about
+# 25 ms when other clusters compete for the CPU; two sessions gain little
+# when the CPU is the limit).  PGBG_COOKIE_LAUNCHES is at least 100.
 
 use strict;
 use warnings FATAL => 'all';

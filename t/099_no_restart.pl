@@ -38,22 +38,11 @@ my $ctl = PgBgTest::session($node);
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
-sub launch_v2
-{
-	my ($sess, $sql, $queue_size) = @_;
-	$queue_size //= 65536;
-	my $out = PgBgTest::query_ok($sess,
-		"SELECT pid, cookie FROM pg_background_launch_v2(\$pgbg\$$sql\$pgbg\$, $queue_size)"
-	);
-	my ($pid, $cookie) = split /\|/, $out;
-	die "launch_v2 returned '$out'" unless defined $cookie;
-	return ($pid, $cookie);
-}
+sub launch_v2 { return PgBgTest::launch_v2(@_); }
 
 sub result_state
 {

@@ -470,6 +470,113 @@ sub severity
 
 =pod
 
+=item sqlstate_of($session, $sql)
+
+Run $sql in the session: its outcome as 'ok' (nothing on stderr), the
+SQLSTATE of its error, or "other: <stderr>" when stderr has no SQLSTATE.  In
+list context also returns stdout.
+
+=cut
+
+sub sqlstate_of
+{
+	my ($s, $sql) = @_;
+	my ($out, $err) = query($s, $sql);
+	my $st = sqlstate($err) // ($err eq '' ? 'ok' : "other: $err");
+	return wantarray ? ($st, $out) : $st;
+}
+
+=pod
+
+=item poll($node, $sql, $what)
+
+One assertion: $sql (a query returning a boolean) becomes true on $node
+within timeout_default.  Returns whether it did.
+
+=cut
+
+sub poll
+{
+	my ($node, $sql, $what) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	return ok($node->poll_query_until('postgres', $sql), $what);
+}
+
+=pod
+
+=item worker_waits($pid, @events)
+
+SQL that is true when backend $pid waits on one of the wait events @events.
+
+=cut
+
+sub worker_waits
+{
+	my ($pid, @events) = @_;
+	my $in = join(', ', map { "'$_'" } @events);
+	return qq{SELECT count(*) = 1 FROM pg_stat_activity
+	          WHERE pid = $pid AND wait_event IN ($in)};
+}
+
+=pod
+
+=item assert_worker_error($label, $err, $wpid, \@states [, one_context => 1])
+
+Four assertions on psql's stderr (VERBOSITY verbose) after a read of worker
+$wpid's result failed: an ERROR, nothing FATAL, its SQLSTATE one of @states,
+and the worker named: in a CONTEXT line that is the only one (one_context),
+or anywhere in the error.
+
+=cut
+
+sub assert_worker_error
+{
+	my ($label, $err, $wpid, $states, %opts) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $st = sqlstate($err) // 'none';
+	is(severity($err), 'ERROR', "$label: the caller gets an ERROR")
+	  or diag $err;
+	unlike($err, qr/FATAL/, "$label: nothing FATAL reaches the caller");
+	ok((grep { $_ eq $st } @$states), "$label: SQLSTATE $st is one of @$states")
+	  or diag $err;
+	if ($opts{one_context})
+	{
+		my @ctx = ($err =~ /^CONTEXT:\s+(.*)$/mg);
+		is_deeply(\@ctx, ["pg_background worker with PID $wpid"],
+			"$label: one context line naming the worker");
+	}
+	else
+	{
+		like($err, qr/pg_background worker with PID $wpid/,
+			"$label: the error names the worker");
+	}
+	return;
+}
+
+=pod
+
+=item assert_53000($err, $label)
+
+Three assertions on the stderr of a launch that found no free worker slot:
+SQLSTATE 53000, the message says it could not register a background process,
+the hint names max_worker_processes.
+
+=cut
+
+sub assert_53000
+{
+	my ($err, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	is(sqlstate($err), '53000', "$label: SQLSTATE 53000") or diag $err;
+	like($err, qr/ERROR:.*could not register background process/,
+		"$label: says it could not register a background process");
+	like($err, qr/^HINT:.*max_worker_processes/m,
+		"$label: hint names max_worker_processes");
+	return;
+}
+
+=pod
+
 =item psql_err($node, $sql)
 
 One-shot psql with VERBOSITY verbose; returns (exit code, stdout, stderr).
@@ -624,6 +731,20 @@ our $LIST_COLS =
   'AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, '
   . 'state text, sql_preview text, last_error text, consumed bool)';
 
+# The end of a test's calling session: it tracks no handle and is still the
+# backend $spid it was at the start (two assertions).
+sub assert_caller_clean
+{
+	my ($s, $spid, $label) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$label //= 'end';
+	is(query_ok($s, "SELECT count(*) FROM pg_background_list_v2() $LIST_COLS"),
+		'0', "$label: the caller tracks no handle");
+	is(query_ok($s, 'SELECT pg_backend_pid()'),
+		$spid, "$label: the caller is still the same backend");
+	return;
+}
+
 =pod
 
 =item assert_slots_usable($node, $n, $label)
@@ -633,8 +754,9 @@ session, launch $n workers that wait for an advisory lock held by another new
 session, see all $n run at the same time, see one more launch fail with 53000,
 then release them, read each result and wait until no worker is left.  Needs
 nothing else using a slot, and pg_background.max_workers >= $n (the default
-is 16).  Uses advisory lock key 774411.  Returns whether every step worked
-(several assertions).
+is 16).  Uses advisory lock key 774411.  Five assertions, each made whatever
+the others gave (a launch that fails with 53000 because a slot leaked fails
+the first); returns whether all of them passed.
 
 =cut
 
@@ -644,7 +766,7 @@ sub assert_slots_usable
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	$label //= 'slots';
 	my $key = 774411;
-	my $ok = 1;
+	my @failed_launch;
 
 	my $ctl = session($node);
 	my $s = session($node);
@@ -657,22 +779,26 @@ sub assert_slots_usable
 		);
 		if ($err ne '')
 		{
-			$ok = 0;
-			diag "$label: launch $i of $n failed: $err";
+			@failed_launch = ($i, $err);
 			last;
 		}
 		push @h, [ split /\|/, $out ];
 	}
-	$ok &&= ok(scalar(@h) == $n, "$label: $n workers launched at once");
-	$ok &&= ok(
-		$node->poll_query_until(
+	# Every step is an assertion of its own, made whatever the steps before
+	# it gave, so a leaked slot fails the test.
+	my @ok;
+	push @ok, ok(scalar(@h) == $n, "$label: $n workers launched at once");
+	diag "$label: launch $failed_launch[0] of $n failed: $failed_launch[1]"
+	  if @failed_launch;
+	push @ok,
+	  ok( $node->poll_query_until(
 			'postgres',
-			"SELECT count(*) = $n FROM pg_stat_activity WHERE backend_type = 'pg_background' AND wait_event = 'advisory'"
+			"SELECT count(*) = " . scalar(@h)
+			  . " FROM pg_stat_activity WHERE backend_type = 'pg_background' AND wait_event = 'advisory'"
 		),
-		"$label: all $n run at the same time");
+		"$label: all of them run at the same time");
 	my ($out, $err) = query($s, q{SELECT pg_background_launch_v2('SELECT 1')});
-	$ok &= is(sqlstate($err), '53000', "$label: one more launch is 53000")
-	  ? 1 : 0;
+	push @ok, is(sqlstate($err), '53000', "$label: one more launch is 53000");
 	query_ok($ctl, "SELECT pg_advisory_unlock($key)");
 	my $read = 0;
 	for my $h (@h)
@@ -682,11 +808,11 @@ sub assert_slots_usable
 		);
 		$read++ if $e eq '' && $o eq '1';
 	}
-	$ok &= is($read, scalar(@h), "$label: every one of them finished") ? 1 : 0;
+	push @ok, is($read, scalar(@h), "$label: every one of them finished");
 	$s->quit;
 	$ctl->quit;
-	$ok &= wait_for_no_workers($node, "$label: no worker left afterwards") ? 1 : 0;
-	return $ok;
+	push @ok, wait_for_no_workers($node, "$label: no worker left afterwards");
+	return !grep { !$_ } @ok;
 }
 
 =pod
