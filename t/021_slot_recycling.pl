@@ -11,7 +11,8 @@
 #   B. every slot is taken -- three by another session's running workers,
 #      one by this session's worker whose result was read but whose exit is
 #      held up (its temporary table's drop waits for a lock): a launch waits
-#      for that worker to exit, then succeeds;
+#      for that worker to exit (a cancel ends the wait with 57014), then
+#      succeeds;
 #   C. the same, with the exit held up for good: the launch gives up after
 #      its bounded wait with 53000, and the session stays usable.
 #
@@ -140,6 +141,17 @@ sub free_slots
 {
 	my $l = 'B launch waits for an exiting worker';
 	my $h = fill_slots($l, 'hold_b');
+
+	# the wait can be canceled, and leaves nothing behind
+	PgBgTest::send_query($s, q{SELECT pg_background_launch_v2('SELECT 0')});
+	poll(
+		qq{SELECT wait_event = 'Extension' FROM pg_stat_activity WHERE pid = $spid},
+		"$l: the launch waits");
+	PgBgTest::query_ok($ctl, "SELECT pg_cancel_backend($spid)");
+	my ($cout, $cerr) = PgBgTest::finish_query($s);
+	is(PgBgTest::sqlstate($cerr), '57014', "$l: a cancel ends the wait (57014)")
+	  or diag $cerr;
+
 	PgBgTest::send_query($s,
 		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT 8')) AS (x int)});
 	poll(
