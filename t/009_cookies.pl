@@ -14,6 +14,11 @@
 #   - no two consecutive cookies of a session are closer than 2^32 (a clock
 #     or counter in any part of the value would make some steps small).
 #
+# Each session reads a result before its next launch, so it has at most one
+# worker running and a few still exiting; a launch waits for the session's
+# own exiting workers when every slot is taken (t/021_slot_recycling.pl), so
+# the two sessions do not run out of the node's 8 slots.
+#
 # Each launch starts a process (about 25 ms on a 2-core machine; two
 # sessions gain little when the CPU is the limit), so the default run takes
 # about 40 minutes (100,000 launches in 2,702 s when it was written);
