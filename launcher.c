@@ -43,6 +43,23 @@ static MemoryContext pgbg_context = NULL;
 /* Tasks detached while their worker still runs: kept only to count them. */
 static List *pgbg_detached = NIL;
 
+/*
+ * Handles of this session's workers whose task is gone but whose process
+ * may not have exited yet (it still holds its worker slot).  Handles live
+ * in their own context, apart from the tasks, and are freed once the
+ * postmaster reports the process stopped.
+ */
+static List *pgbg_exiting = NIL;
+static MemoryContext pgbg_handle_context = NULL;
+
+/*
+ * How long a launch waits, at most, for this session's finished workers to
+ * exit when every worker slot is taken.  They exit within milliseconds;
+ * the bound is for one whose exit is held up (by a lock its clean-up
+ * waits for, say), so that a launch cannot wait on it for long.
+ */
+#define PGBG_EXIT_WAIT_MS	10000
+
 /* This session's counters. */
 static struct
 {
@@ -64,6 +81,11 @@ static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 static int	launcher_wait_for_start(BackgroundWorkerHandle *handle,
 									dsm_segment *seg, PgbgFixed *fixed);
 static void launcher_unpin_if_unused(PgbgFixed *fixed, dsm_segment *seg);
+static void launcher_give_go(PgbgFixed *fixed);
+static void launcher_abandon_start(PgbgFixed *fixed);
+static void launcher_retire_handle(BackgroundWorkerHandle *handle);
+static void launcher_prune_exiting(void);
+static bool launcher_have_exiting_workers(void);
 static void launcher_free_task(PgbgTask *task);
 static void launcher_free_buffer(PgbgTask *task);
 static void launcher_reap_detached(void);
@@ -81,16 +103,25 @@ static PgbgState launcher_task_state(PgbgTask *task);
  * Start a worker running sql; returns the new task, registered in this
  * session.  Until the end, the segment belongs to the current resource
  * owner, so any error on the way releases it.
+ *
+ * The worker waits for our go before it runs anything (worker.c,
+ * worker_wait_for_go), and we give it only once the task is in this
+ * session's registry and nothing can fail any more.  So: launch returned
+ * => the task is tracked (listed, counted, detached at session end);
+ * launch raised (an interrupt while waiting for the start, an error
+ * making the task) => the worker never runs the SQL: we tell it the launch
+ * was abandoned, or, if this session dies first, it sees the queue's
+ * receiver detach.  Either way it exits on its own, logging why.
  */
 PgbgTask *
 pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 {
 	char	   *sqlstr = text_to_cstring(sql);
-	dsm_segment *seg;
-	PgbgFixed  *fixed;
+	dsm_segment *volatile seg = NULL;
+	PgbgFixed  *volatile fixed = NULL;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
-	BackgroundWorkerHandle *handle;
+	BackgroundWorkerHandle *volatile handle = NULL;
 	MemoryContext taskcxt;
 	MemoryContext oldcxt;
 	PgbgTask   *task;
@@ -108,62 +139,86 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 
 	PG_TRY();
 	{
-		seg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
-									 &fixed, &mq);
+		PgbgFixed  *f;
+		dsm_segment *sg;
+
+		sg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
+									&f, &mq);
+		seg = sg;
+		fixed = f;
 
 		/*
 		 * Attach to the queue before the worker exists: if this session dies
 		 * before the worker starts, detaching the segment then marks the
 		 * queue detached, so the worker never blocks on a reader that is
-		 * gone.  The handle must live as long as the task (see
-		 * pgbg_release_task), so both go in the task's context.
+		 * gone, and never runs the SQL of a launch that did not return.
 		 */
 		oldcxt = MemoryContextSwitchTo(taskcxt);
-		mqh = shm_mq_attach(mq, seg, NULL);
-		handle = launcher_register(seg, fixed);
+		mqh = shm_mq_attach(mq, sg, NULL);
 		MemoryContextSwitchTo(oldcxt);
+		handle = launcher_register(sg, f);
 		shm_mq_set_handle(mqh, handle);
 
-		pid = launcher_wait_for_start(handle, seg, fixed);
+		pid = launcher_wait_for_start(handle, sg, f);
+
+		oldcxt = MemoryContextSwitchTo(taskcxt);
+		task = palloc0(sizeof(PgbgTask));
+		task->cxt = taskcxt;
+		task->pid = pid;
+		do
+		{
+			if (!pg_strong_random(&task->cookie, sizeof(task->cookie)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not generate a random cookie")));
+		} while (task->cookie == 0);
+		task->user_id = GetUserId();
+		task->launched_at = GetCurrentTimestamp();
+		task->queue_size = queue_size;
+		task->results_disabled = results_disabled;
+		task->sql_preview = pnstrdup(sqlstr,
+									 pg_mbcliplen(sqlstr, strlen(sqlstr),
+												  PGBG_SQL_PREVIEW_LEN));
+		task->seg = sg;
+		task->fixed = f;
+		task->handle = handle;
+		task->mqh = mqh;
+		MemoryContextSwitchTo(oldcxt);
+
+		/*
+		 * An interrupt that came during the launch fails the launch, rather
+		 * than the statement right after the worker got its go.
+		 */
+		CHECK_FOR_INTERRUPTS();
+
+		/* the last step that can fail */
+		oldcxt = MemoryContextSwitchTo(pgbg_context);
+		pgbg_tasks = lcons(task, pgbg_tasks);
+		MemoryContextSwitchTo(oldcxt);
 	}
 	PG_CATCH();
 	{
+		if (handle != NULL)
+		{
+			launcher_abandon_start(fixed);
+			launcher_retire_handle(handle);
+		}
+		else if (fixed != NULL)
+		{
+			/* no worker: drop the pin, if launcher_register took it */
+			launcher_unpin_if_unused(fixed, seg);
+		}
 		MemoryContextDelete(taskcxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	oldcxt = MemoryContextSwitchTo(taskcxt);
-	task = palloc0(sizeof(PgbgTask));
-	task->cxt = taskcxt;
-	task->pid = pid;
-	do
-	{
-		if (!pg_strong_random(&task->cookie, sizeof(task->cookie)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not generate a random cookie")));
-	} while (task->cookie == 0);
-	task->user_id = GetUserId();
-	task->launched_at = GetCurrentTimestamp();
-	task->queue_size = queue_size;
-	task->results_disabled = results_disabled;
-	task->sql_preview = pnstrdup(sqlstr,
-								 pg_mbcliplen(sqlstr, strlen(sqlstr),
-											  PGBG_SQL_PREVIEW_LEN));
-	task->seg = seg;
-	task->fixed = fixed;
-	task->handle = handle;
-	task->mqh = mqh;
-	MemoryContextSwitchTo(oldcxt);
+	/* Nothing from here on can fail: the task is this session's now. */
 
-	/* from now on the mapping outlives this transaction */
-	dsm_pin_mapping(seg);
-
-	oldcxt = MemoryContextSwitchTo(pgbg_context);
-	pgbg_tasks = lcons(task, pgbg_tasks);
-	MemoryContextSwitchTo(oldcxt);
+	/* the mapping outlives this transaction */
+	dsm_pin_mapping(task->seg);
 	pgbg_counts.launched++;
+	launcher_give_go(task->fixed);
 	pfree(sqlstr);
 	return task;
 }
@@ -245,12 +300,23 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 /*
  * Register the dynamic worker.  The segment is pinned first, so it
  * survives until the worker has attached even if we exit before that.
+ *
+ * When every slot is taken and some are held by workers of this session
+ * that have finished but not yet exited (a result read returns when the
+ * output ends, a moment before the process is gone), wait for them: the
+ * postmaster sets our latch when one exits (bgw_notify_pid).  Slots held
+ * by other sessions' exiting workers cannot be waited for that way (no
+ * notice reaches us), so then, as when the slots are really in use, the
+ * launch fails at once.
  */
 static BackgroundWorkerHandle *
 launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	MemoryContext oldcxt;
+	TimestampTz deadline = 0;
+	bool		registered;
 
 	MemSet(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
@@ -267,8 +333,47 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 
 	dsm_pin_segment(seg);
 	fixed->segment_pinned = true;
+	fixed->launcher_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (pgbg_handle_context == NULL)
+		pgbg_handle_context = AllocSetContextCreate(TopMemoryContext,
+													"pg_background worker handles",
+													ALLOCSET_SMALL_SIZES);
+
+	for (;;)
+	{
+		long		remaining;
+
+		/* the handle outlives the task (launcher_retire_handle) */
+		oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
+		registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+		MemoryContextSwitchTo(oldcxt);
+		if (registered)
+			break;
+
+		if (!launcher_have_exiting_workers())
+		{
+			/* one of ours may have exited since the attempt: try once more */
+			oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
+			registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+			MemoryContextSwitchTo(oldcxt);
+			break;
+		}
+
+		if (deadline == 0)
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   PGBG_EXIT_WAIT_MS);
+		/* TimestampTz counts microseconds; round up to whole ms */
+		remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
+		if (remaining <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	if (!registered)
 	{
 		launcher_unpin_if_unused(fixed, seg);
 		ereport(ERROR,
@@ -347,6 +452,139 @@ launcher_unpin_if_unused(PgbgFixed *fixed, dsm_segment *seg)
 }
 
 /* ------------------------------------------------------------------------
+ * Start handshake and exiting workers
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * The task is tracked: let the worker run its SQL.  If it already waits
+ * (it published its PGPROC), wake it; otherwise it sees the go when it
+ * first looks.  Cannot fail.
+ */
+static void
+launcher_give_go(PgbgFixed *fixed)
+{
+	PGPROC	   *proc;
+
+	SpinLockAcquire(&fixed->mutex);
+	fixed->launch_state = PGBG_LAUNCH_GO;
+	proc = fixed->worker_proc;
+	SpinLockRelease(&fixed->mutex);
+	if (proc != NULL)
+		SetLatch(&proc->procLatch);
+}
+
+/*
+ * The launch is failing after the worker was registered: tell the worker
+ * to exit without running anything.  It cannot have begun, since the go
+ * is given only after the last step that can fail.  It is not terminated
+ * through its handle: a worker that never starts would never drop the
+ * segment's pin.  Started, it attaches (dropping the pin), sees this and
+ * exits at once, logging why; this session's detach of the queue at the
+ * end of the transaction wakes it too.  Called in PG_CATCH: only spinlock
+ * and latch operations here.
+ */
+static void
+launcher_abandon_start(PgbgFixed *fixed)
+{
+	PGPROC	   *proc;
+
+	SpinLockAcquire(&fixed->mutex);
+	Assert(fixed->launch_state == PGBG_LAUNCH_PENDING);
+	fixed->launch_state = PGBG_LAUNCH_ABANDONED;
+	proc = fixed->worker_proc;
+	SpinLockRelease(&fixed->mutex);
+	if (proc != NULL)
+		SetLatch(&proc->procLatch);
+}
+
+/*
+ * A task no longer needs its worker's handle.  If the process has not
+ * exited yet, keep the handle so that a launch can wait for the slot
+ * (launcher_register); otherwise free it.
+ */
+static void
+launcher_retire_handle(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid;
+	MemoryContext oldcxt;
+
+	launcher_prune_exiting();
+	switch (GetBackgroundWorkerPid(handle, &pid))
+	{
+		case BGWH_NOT_YET_STARTED:
+		case BGWH_STARTED:
+			oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
+			pgbg_exiting = lappend(pgbg_exiting, handle);
+			MemoryContextSwitchTo(oldcxt);
+			break;
+		case BGWH_STOPPED:
+		case BGWH_POSTMASTER_DIED:
+			pfree(handle);
+			break;
+	}
+}
+
+/* Free the kept handles of workers that have exited. */
+static void
+launcher_prune_exiting(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pgbg_exiting)
+	{
+		BackgroundWorkerHandle *handle = lfirst(lc);
+		pid_t		pid;
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+
+		if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+		{
+			pgbg_exiting = foreach_delete_current(pgbg_exiting, lc);
+			pfree(handle);
+		}
+	}
+}
+
+/*
+ * Does this session have a worker that has finished but still holds its
+ * slot?  Those of released tasks, and those of tracked or detached tasks
+ * whose output ended or that are in their exit already.  A worker still
+ * running its SQL does not count: it may keep its slot for hours.
+ */
+static bool
+launcher_have_exiting_workers(void)
+{
+	List	   *lists[2] = {pgbg_tasks, pgbg_detached};
+	int			i;
+
+	launcher_prune_exiting();
+	if (pgbg_exiting != NIL)
+		return true;
+
+	for (i = 0; i < (int) lengthof(lists); i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, lists[i])
+		{
+			PgbgTask   *task = lfirst(lc);
+			TimestampTz finished;
+			pid_t		pid;
+
+			if (task->seg == NULL ||
+				GetBackgroundWorkerPid(task->handle, &pid) != BGWH_STARTED)
+				continue;
+			SpinLockAcquire(&task->fixed->mutex);
+			finished = task->fixed->finished_at;
+			SpinLockRelease(&task->fixed->mutex);
+			if (task->stream_ended || finished != 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
  * Registry
  * ------------------------------------------------------------------------
  */
@@ -395,12 +633,8 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 
 /*
  * Free a task: drop the segment pin if its worker never attached, detach
- * from the segment and free its memory.
- *
- * The BackgroundWorkerHandle was allocated by RegisterDynamicBackgroundWorker
- * and its layout is private to PostgreSQL's bgworker.c; we never pfree it
- * ourselves.  We allocated it into the task's context, so it goes away
- * with the task and not a moment earlier.
+ * from the segment and free its memory.  The worker's handle (not in the
+ * task's context) is kept while the process still exists.
  */
 static void
 launcher_free_task(PgbgTask *task)
@@ -415,6 +649,7 @@ launcher_free_task(PgbgTask *task)
 		task->seg = NULL;
 	}
 	launcher_free_buffer(task);
+	launcher_retire_handle(task->handle);
 	MemoryContextDelete(task->cxt);
 }
 

@@ -69,6 +69,17 @@ typedef struct PgbgFixed
 	slock_t		mutex;
 	bool		segment_pinned;
 	pid_t		worker_pid;		/* set by the worker once attached */
+
+	/*
+	 * The start handshake (see pgbg_launch): the worker runs nothing until
+	 * the launcher has recorded the task in its session and says go; if the
+	 * launch fails instead, the launcher says so and the worker exits.
+	 * worker_proc is set by the worker when it starts to wait, so that the
+	 * launcher can set its latch.
+	 */
+	int			launch_state;	/* a PgbgLaunchState */
+	struct PGPROC *worker_proc;
+	pid_t		launcher_pid;	/* for the worker's log line */
 	bool		committed;		/* the worker's SQL has committed */
 	int32		commits;		/* transactions of the job that committed
 								 * changes (a procedure's COMMIT, the
@@ -88,6 +99,14 @@ typedef struct PgbgFixed
 	/* set by the worker when worker_timeout stopped it */
 	pg_atomic_uint32 timed_out;
 } PgbgFixed;
+
+/* PgbgFixed.launch_state */
+typedef enum PgbgLaunchState
+{
+	PGBG_LAUNCH_PENDING = 0,	/* the launcher has not returned yet */
+	PGBG_LAUNCH_GO,				/* the task is tracked: run the SQL */
+	PGBG_LAUNCH_ABANDONED		/* the launch failed: exit, run nothing */
+} PgbgLaunchState;
 
 /* A message from the worker, as the launcher sees it. */
 typedef struct PgbgMessage
@@ -141,9 +160,9 @@ typedef struct PgbgTask
 	PgbgFixed  *fixed;
 
 	/*
-	 * Owned by PostgreSQL's bgworker code (allocated in TopMemoryContext by
-	 * RegisterDynamicBackgroundWorker); see launcher.c on why we never pfree
-	 * it.
+	 * Allocated by RegisterDynamicBackgroundWorker in launcher.c's handle
+	 * context, not the task's: it outlives the task until the worker
+	 * process has exited (launcher_retire_handle).
 	 */
 	struct BackgroundWorkerHandle *handle;
 

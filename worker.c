@@ -67,6 +67,7 @@ static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
 static void worker_limit_output(void);
 static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
 static void worker_xact_callback(XactEvent event, void *arg);
+static void worker_wait_for_go(shm_mq_handle *mqh);
 static void worker_become_caller(char *gucstate);
 static void worker_start_xact(void);
 static void worker_commit_xact(void);
@@ -182,6 +183,8 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	worker_mqh = mqh;
 	if (worker_fixed->results_disabled)
 		worker_limit_output();
+
+	worker_wait_for_go(mqh);
 }
 
 /*
@@ -266,6 +269,59 @@ worker_submit_putmessage(char msgtype, const char *s, size_t len)
 		return EOF;
 	}
 	return 0;
+}
+
+/*
+ * Run nothing until the launcher has recorded our task in its session and
+ * says go (launcher.c, pgbg_launch).  If its launch failed instead (it
+ * raised an error, was canceled or timed out), or the launching session
+ * went away before it finished (its exit detaches it from our queue),
+ * exit without running the SQL: nobody tracks this task.  The launcher
+ * and the queue's detach both set our latch.
+ */
+static void
+worker_wait_for_go(shm_mq_handle *mqh)
+{
+	bool		first = true;
+
+	for (;;)
+	{
+		PgbgLaunchState state;
+
+		SpinLockAcquire(&worker_fixed->mutex);
+		if (first)
+			worker_fixed->worker_proc = MyProc;
+		state = worker_fixed->launch_state;
+		SpinLockRelease(&worker_fixed->mutex);
+		first = false;
+
+		if (state == PGBG_LAUNCH_GO)
+			return;
+		if (state == PGBG_LAUNCH_ABANDONED)
+		{
+			ereport(LOG,
+					(errmsg("pg_background worker with PID %d exits without running its SQL",
+							MyProcPid),
+					 errdetail("Its launch failed in the session with PID %d.",
+							   (int) worker_fixed->launcher_pid)));
+			proc_exit(0);
+		}
+		/* does not wait: the launcher became the receiver before we started */
+		if (shm_mq_wait_for_attach(mqh) == SHM_MQ_DETACHED)
+		{
+			ereport(LOG,
+					(errmsg("pg_background worker with PID %d exits without running its SQL",
+							MyProcPid),
+					 errdetail("The session with PID %d ended before its launch completed.",
+							   (int) worker_fixed->launcher_pid)));
+			proc_exit(0);
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*

@@ -15,6 +15,11 @@
 #   - no two consecutive cookies of a session are closer than 2^32 (a clock
 #     or counter in any part of the value would make some steps small).
 #
+# Each session reads a result before its next launch, so it has at most one
+# worker running and a few still exiting; a launch waits for the session's
+# own exiting workers when every slot is taken (t/021_slot_recycling.pl), so
+# the two sessions do not run out of the node's 8 slots.
+#
 # Each launch starts a process (a few ms on an idle 2-core machine, about
 # 25 ms when other clusters compete for the CPU; two sessions gain little
 # when the CPU is the limit).  PGBG_COOKIE_LAUNCHES is at least 100.
