@@ -293,7 +293,7 @@ SELECT 'the session works' AS still;
 SELECT * FROM pg_background_launch_v2('SELECT 1 FROM pg_sleep(600)') \gset
 SELECT pg_temp.wait_until(format(
     $$EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event = 'PgSleep')$$, :pid));
-SELECT pg_terminate_backend(:pid, 60000);
+SELECT pg_terminate_backend(:pid);
 SELECT pg_background_wait_v2(:pid, :cookie);
 SELECT * FROM pg_temp.try(format(
     'SELECT * FROM pg_background_result_v2(%s, %s) AS (r int)', :pid, :cookie));
