@@ -12,7 +12,7 @@ PGFILEDESC = "pg_background - run SQL in background workers"
 EXTENSION = pg_background
 DATA = $(sort $(wildcard pg_background--*.sql))
 
-REGRESS = v1 v2 errors privileges types v18 bad_input upgrade outcomes encoding revoke
+REGRESS = v1 v2 errors privileges types v18 guc_prefix bad_input upgrade outcomes encoding revoke
 REGRESS_OPTS = --load-extension=pg_background
 ISOLATION = handles detach_result cancel_commit
 ISOLATION_OPTS = --load-extension=pg_background
@@ -24,6 +24,11 @@ EXTRA_CLEAN = results output_iso tmp_check log
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# numeric infinity and multiranges are PostgreSQL 14+
+ifeq ($(filter 12 13,$(MAJORVERSION)),)
+REGRESS += types_pg14
+endif
 
 # The isolation specs use the regress tests' database, which pg_regress drops
 # and creates again at the start of each suite: after `make installcheck` no

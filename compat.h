@@ -49,6 +49,51 @@ typedef struct PgbgQueryCompletion
 #endif
 
 /*
+ * foreach_delete_current() came with 13's array-based List (commit
+ * 1cff1b95ab).  In 12, a List is a linked list (12's nodes/pg_list.h: a
+ * ListCell holds its data and "next", foreach() steps with cell =
+ * lnext(cell), and list_delete_cell(list, cell, prev) needs the previous
+ * cell and pfrees the deleted one).  The 12 shim deletes the current cell
+ * and leaves the loop variable on the previous cell or, when the head was
+ * deleted, on a stand-in cell whose next is the new head: foreach()'s next
+ * step then lands on the element that followed the deleted one, as in 13.
+ * Only one loop may delete at a time (the stand-in is shared), which holds
+ * for our single-level loops.
+ */
+#if PG_VERSION_NUM < 130000
+static inline List *
+pgbg_list_delete_current(List *list, ListCell **cell)
+{
+	static ListCell standin;
+	ListCell   *prev = NULL;
+	ListCell   *lc;
+
+	for (lc = list_head(list); lc != *cell; lc = lnext(lc))
+		prev = lc;
+	list = list_delete_cell(list, *cell, prev);
+	if (prev != NULL)
+		*cell = prev;
+	else
+	{
+		standin.next = list_head(list);
+		*cell = &standin;
+	}
+	return list;
+}
+#define foreach_delete_current(lst, cell) \
+	pgbg_list_delete_current((lst), &(cell))
+#endif
+
+/*
+ * The TYPALIGN_* names for pg_type.typalign codes came in 13; 12's
+ * catalog/pg_type.h documents the same codes as bare characters ('d' =
+ * DOUBLE alignment).
+ */
+#if PG_VERSION_NUM < 130000
+#define TYPALIGN_DOUBLE		'd'
+#endif
+
+/*
  * PostgreSQL 15 (commit 791b1b71da) renamed pg_analyze_and_rewrite() to
  * pg_analyze_and_rewrite_fixedparams().
  */

@@ -12,6 +12,9 @@
 #                                             # TAP files as t/NAME.pl or NAME)
 #   make soak                                 # t/007_soak.pl with 10,000 cycles of each kind
 #   make cookies                              # t/009_cookies.pl with 100,000 launches
+#   bash scripts/run-tests.sh --pg 13         # against PostgreSQL 13 built from Debian's
+#                                             # source package (scripts/build-server.sh;
+#                                             # built on first use, then reused)
 #
 # What it does, on Debian 12 (as root, or as a user that owns the packages it needs):
 #   1. installs missing Debian packages (root only; no apt-get when nothing is missing);
@@ -82,6 +85,7 @@ usage() {
 }
 
 KEEP=0
+PG_BUILD=""
 ONLY=""
 SUITES=()
 while [ $# -gt 0 ]; do
@@ -89,6 +93,8 @@ while [ $# -gt 0 ]; do
         --suite) [ $# -ge 2 ] || { usage >&2; exit 2; }; IFS=, read -r -a _s <<<"$2"; SUITES+=("${_s[@]}"); shift 2 ;;
         --suite=*) IFS=, read -r -a _s <<<"${1#--suite=}"; SUITES+=("${_s[@]}"); shift ;;
         --keep) KEEP=1; shift ;;
+        --pg) [ $# -ge 2 ] || { usage >&2; exit 2; }; PG_BUILD=$2; shift 2 ;;
+        --pg=*) PG_BUILD=${1#--pg=}; shift ;;
         --only) [ $# -ge 2 ] || { usage >&2; exit 2; }; ONLY+=" ${2//,/ }"; shift 2 ;;
         --only=*) _o=${1#--only=}; ONLY+=" ${_o//,/ }"; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -114,6 +120,17 @@ pgbg_clean_env
 if [ "${PGBG_SANITIZE:-0}" = asan ]; then
     [ -n "${PGBG_PG_CONFIG:-}" ] ||
         pgbg_die "PGBG_SANITIZE=asan needs PGBG_PG_CONFIG (a server built by scripts/build-asan-server.sh); use make sanitize"
+fi
+
+if [ -n "$PG_BUILD" ]; then
+    # --pg NN: a server built from source by scripts/build-server.sh
+    [[ "$PG_BUILD" =~ ^[0-9]+$ ]] || pgbg_die "--pg wants a major version number, e.g. --pg 13"
+    [ -z "${PGBG_PG_CONFIG:-}" ] || pgbg_die "--pg and PGBG_PG_CONFIG exclude each other"
+    PGBG_PG_CONFIG=$(bash "$SCRIPT_DIR/build-server.sh" "$PG_BUILD" | tail -n 1) &&
+        [ -x "$PGBG_PG_CONFIG" ] || pgbg_die "scripts/build-server.sh $PG_BUILD failed"
+    export PGBG_PG_CONFIG
+    # shellcheck source=scripts/common.sh
+    . "$SCRIPT_DIR/common.sh"      # PG_CONFIG, PGBIN, PGXS_DIR from it
 fi
 
 # ---------------------------------------------------------------------------

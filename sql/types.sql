@@ -27,19 +27,7 @@ SET lc_monetary = 'C';
 
 \i sql/include/try.sql
 
--- Round trip: the worker computes (expr)::typ; it is read back with the
--- column definition list (v typ) and compared with the local (expr)::typ.
-CREATE FUNCTION pg_temp.rt(typ text, expr text, queue_size int DEFAULT 65536,
-                           OUT value text, OUT same boolean)
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    EXECUTE format(
-        'SELECT r.v::text, r.v::text IS NOT DISTINCT FROM (%s)::%s::text
-           FROM pg_background_result(pg_background_launch(%L, %s)) AS r(v %s)',
-        expr, typ, format('SELECT (%s)::%s', expr, typ), queue_size, typ)
-    INTO value, same;
-END
-$fn$;
+\i sql/include/round_trip.sql
 
 --
 -- Numbers
@@ -50,8 +38,7 @@ SELECT t.typ, r.value, r.same
     (3, 'int4', '2147483647'), (4, 'int4', '-2147483648'),
     (5, 'int8', '9223372036854775807'), (6, 'int8', '-9223372036854775808'),
     (7, 'numeric', '0'), (8, 'numeric', '-1.50'),
-    (9, 'numeric', $$'NaN'$$), (10, 'numeric', $$'Infinity'$$),
-    (11, 'numeric', $$'-Infinity'$$),
+    (9, 'numeric', $$'NaN'$$),
     (12, 'numeric', '12345678901234567890123456789.123456789012345678901234567890'),
     (13, 'numeric(10,2)', '12345678.9'), (14, 'numeric', '1e-30'),
     (15, 'float4', '3.14'), (16, 'float4', $$'Infinity'$$),
@@ -123,6 +110,7 @@ SELECT t.typ, r.value, r.same
 
 --
 -- Network, uuid, json, text search, geometry, ranges, bits, misc
+-- (numeric infinity and multiranges, PostgreSQL 14+: types_pg14)
 --
 SELECT t.typ, r.value, r.same
   FROM (VALUES
@@ -143,7 +131,6 @@ SELECT t.typ, r.value, r.same
     (20, 'int4range', $$'[1,10)'$$), (21, 'int4range', $$'empty'$$),
     (22, 'numrange', $$'(1.5,)'$$),
     (23, 'tstzrange', $$'[2024-01-01 00:00+00,2024-12-31 00:00+00)'$$),
-    (24, 'int4multirange', $$'{[1,3), [5,8)}'$$),
     (25, 'bit(4)', $$B'1010'$$), (26, 'varbit', $$B'101'$$),
     (27, 'tid', $$'(0,1)'$$), (28, 'pg_lsn', $$'16/B374D848'$$),
     (29, 'regclass', $$'pg_class'$$), (30, 'regtype', $$'integer'$$),

@@ -27,7 +27,10 @@ SELECT 'type', t.oid, t.typname::text,
   JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass
                   AND d.refobjid = e.oid AND d.deptype = 'e'
   JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
- WHERE e.extname = 'pg_background';
+ WHERE e.extname = 'pg_background'
+   -- not the array types of our types: members from PostgreSQL 18 on, but
+   -- their privileges are their element type's (see privileges.sql)
+   AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid);
 
 -- What the grant helper recorded (pg_background_helper_grants, from 1.3 on),
 -- one line per row; nothing when the installed version has no such table.
@@ -62,7 +65,10 @@ WITH ext AS (
 members AS (
     SELECT d.classid, d.objid
       FROM pg_depend d JOIN ext ON d.refobjid = ext.oid
-     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       -- the array types of our types (members from 18 on) follow them
+       AND NOT (d.classid = 'pg_type'::regclass AND
+                EXISTS (SELECT FROM pg_type el WHERE el.typarray = d.objid))),
 funcs AS (
     SELECT p.oid AS poid, p.*
       FROM pg_proc p
@@ -282,6 +288,7 @@ SELECT t.typname,
   JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
                      AND d.refobjid = e.oid AND d.deptype = 'e'
  WHERE e.extname = 'pg_background'
+   AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid)
  ORDER BY t.typname;
 
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'pgbackground_role';
@@ -329,6 +336,7 @@ SELECT t.typname,
   JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass
                      AND d.refobjid = e.oid AND d.deptype = 'e'
  WHERE e.extname = 'pg_background'
+   AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid)
  ORDER BY t.typname;
 
 -- What 1.8 has that 1.6 does not, and the reverse (functions and types; the

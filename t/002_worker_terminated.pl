@@ -77,7 +77,7 @@ sub check_after
 	my ($out, $err) = PgBgTest::query($caller,
 		"SELECT * FROM pg_background_result_v2($wpid, $cookie) AS (x text)");
 	check_error('idle caller', $err, $wpid);
-	like($err, qr/terminating background worker "pg_background" due to administrator command/,
+	like($err, $PgBgTest::TERMINATED_RE,
 		'idle caller: the worker\'s own message is passed on');
 	check_after('idle caller', 'idle');
 }
@@ -122,13 +122,14 @@ sub check_after
 
 	my ($out, $err) = PgBgTest::finish_query($caller);
 	is($err, '', 'waiting caller: wait_v2 returns without error');
-	is( PgBgTest::query_ok(
+	like(
+		PgBgTest::query_ok(
 			$caller,
 			'SELECT state, last_error FROM pg_background_list_v2() AS (pid int4, cookie int8, '
 			  . 'launched_at timestamptz, user_id oid, queue_size int4, state text, '
 			  . "sql_preview text, last_error text, consumed bool) WHERE pid = $wpid"
 		),
-		'stopped|terminating background worker "pg_background" due to administrator command',
+		qr/^stopped\|${PgBgTest::TERMINATED_RE}\z/,
 		'waiting caller: list_v2 shows the worker stopped, with its error');
 
 	($out, $err) = PgBgTest::query($caller,

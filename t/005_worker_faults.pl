@@ -168,7 +168,7 @@ for my $how ('idle', 'reading', 'waiting')
 		ok(PgBgTest::terminate($node, $wpid), "$l: worker terminated");
 		($out, $err) = PgBgTest::finish_query($s);
 		is($err, '', "$l: wait_v2 returns normally");
-		like(listed($wpid), qr/^stopped\|terminating background worker/,
+		like(listed($wpid), qr/^stopped\|$PgBgTest::TERMINATED_RE/,
 			"$l: list_v2 shows it stopped with its error");
 		($out, $err) = read_result($wpid, $cookie);
 	}
@@ -187,7 +187,7 @@ for my $how ('idle', 'reading', 'waiting')
 	my ($o, $err) =
 	  PgBgTest::query($s, "SELECT pg_background_wait_v2($wpid, $cookie)");
 	is($err, '', "$l: wait_v2 returns normally");
-	like(listed($wpid), qr/^stopped\|terminating background worker/,
+	like(listed($wpid), qr/^stopped\|$PgBgTest::TERMINATED_RE/,
 		"$l: list_v2 shows it stopped with its error");
 	($o, $err) =
 	  PgBgTest::query($s, "SELECT pg_background_detach_v2($wpid, $cookie)");
@@ -391,7 +391,7 @@ my $self_fatal =
 	$l = 'worker FATAL, wait_v2 then result_v2';
 	($wpid, $cookie) = launch_v2(sprintf($self_fatal, 'fatal_wait'));
 	PgBgTest::query_ok($s, "SELECT pg_background_wait_v2($wpid, $cookie)");
-	like(listed($wpid), qr/^stopped\|terminating background worker/,
+	like(listed($wpid), qr/^stopped\|$PgBgTest::TERMINATED_RE/,
 		"$l: list_v2 shows it stopped with its error");
 	($out, $err) = read_result($wpid, $cookie);
 	check_error($l, $err, $wpid, ['57P01']);
@@ -433,7 +433,7 @@ my $self_fatal =
 		  . sprintf($self_fatal, 'fatal_submit') . '$pgbg$)');
 	($wpid, $cookie) = split /\|/, $o;
 	PgBgTest::query_ok($s, "SELECT pg_background_wait_v2($wpid, $cookie)");
-	like(listed($wpid), qr/^stopped\|terminating background worker/,
+	like(listed($wpid), qr/^stopped\|$PgBgTest::TERMINATED_RE/,
 		"$l: list_v2 shows it stopped with its error");
 	($o, $err) =
 	  PgBgTest::query($s, "SELECT pg_background_detach_v2($wpid, $cookie)");

@@ -66,6 +66,12 @@ my %checkpointer_start;
 # (0 unless rebaseline() was called after an intended restart)
 my %log_offset;
 
+# The message of a worker terminated by pg_terminate_backend(): PostgreSQL
+# 14 and later name the background worker, 13 says "terminating
+# connection".
+our $TERMINATED_RE =
+  qr/terminating (?:background worker "pg_background"|connection) due to administrator command/;
+
 # Lines that only appear when a child crashed and the postmaster
 # reinitialized shared memory (or would have).
 our $CRASH_RE = qr/terminating any other active server processes
@@ -352,11 +358,11 @@ this query (BackgroundPsql itself keeps stderr across queries).
 sub query
 {
 	my ($s, $sql) = @_;
-	$s->{stderr} = '';
-	my $out = $s->query($sql);
-	my $err = $s->{stderr};
-	$s->{stderr} = '';
-	return ($out, $err);
+	# send_query() + finish_query(), not BackgroundPsql::query(): the copy
+	# that PostgreSQL 13 installs waits for stdout only (stderr may arrive
+	# later) and leaves its separator in an empty result.
+	send_query($s, $sql);
+	return finish_query($s);
 }
 
 =pod
