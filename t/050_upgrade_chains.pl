@@ -233,12 +233,12 @@ sub vcmp
 
 my $default = $node->safe_psql('postgres',
 	q{SELECT default_version FROM pg_available_extensions WHERE name = 'pg_background'});
-is($default, '1.8', 'the default version is 1.8');
+is($default, '1.9', 'the default version is 1.9');
 
 my @versions = sort { vcmp($a, $b) } split /\n/,
   $node->safe_psql('postgres',
 	q{SELECT version FROM pg_available_extension_versions WHERE name = 'pg_background'});
-is(join(' ', @versions), '1.0 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8',
+is(join(' ', @versions), '1.0 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9',
 	'installable versions');
 
 # source => [targets] with an update path
