@@ -76,7 +76,7 @@ SELECT p.oid::regprocedure AS function,
  WHERE p.proname IN ('pg_background_launch_v2', 'pg_background_submit_v2',
                      'pg_background_result_info_v2', 'pg_background_error_info_v2',
                      'pg_background_detach_all_v2', 'pg_background_cancel_all_v2')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 SELECT has_type_privilege('pgbackground_role', 'pg_background_result_info', 'USAGE') AS result_info,
        has_type_privilege('pgbackground_role', 'pg_background_error', 'USAGE') AS error;
 
