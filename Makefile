@@ -4,13 +4,13 @@
 # Whole test suite:       bash scripts/run-tests.sh   (what CI runs)
 
 MODULE_big = pg_background
-OBJS = pg_background.o launcher.o results.o worker.o transport.o api19.o
+OBJS = pg_background.o launcher.o results.o worker.o transport.o api19.o api110.o
 PGFILEDESC = "pg_background - run SQL in background workers"
 
 EXTENSION = pg_background
 DATA = $(sort $(wildcard pg_background--*.sql))
 
-REGRESS = v1 v2 errors privileges types v18 v19 bad_input upgrade revoke
+REGRESS = v1 v2 errors privileges types v18 v19 v110 bad_input upgrade revoke
 REGRESS_OPTS = --load-extension=pg_background
 ISOLATION = handles detach_result cancel_commit
 ISOLATION_OPTS = --load-extension=pg_background

@@ -145,8 +145,8 @@ pgbg_note_error_raw(PgbgTask *task, PgbgMessage *msg)
  * Read whatever the worker has sent so far into the local buffer, without
  * waiting and without consuming anything.
  */
-static void
-api19_refresh(PgbgTask *task)
+void
+pgbg_refresh_task(PgbgTask *task)
 {
 	while (pgbg_pump(task, true))
 		;
@@ -159,8 +159,8 @@ api19_refresh(PgbgTask *task)
  * 08006 when it went away without a word.  False when there is none (yet).
  * The strings are allocated in the current memory context.
  */
-static bool
-api19_error(PgbgTask *task, ErrorData *edata)
+bool
+pgbg_task_error(PgbgTask *task, ErrorData *edata)
 {
 	bool		stopped;
 	bool		timed_out;
@@ -232,8 +232,8 @@ api19_tupdesc(FunctionCallInfo fcinfo)
  * "UPDATE 2"): the rows the statement returned or changed.  Tags without
  * one ("CREATE TABLE") count 0.
  */
-static int64
-api19_tag_rows(const char *tag)
+int64
+pgbg_tag_rows(const char *tag)
 {
 	const char *p = strrchr(tag, ' ');
 	int64		rows = 0;
@@ -267,12 +267,12 @@ pg_background_result_info_v2(PG_FUNCTION_ARGS)
 	ErrorData	edata;
 	bool		failed;
 
-	api19_refresh(task);
-	failed = api19_error(task, &edata);
+	pgbg_refresh_task(task);
+	failed = pgbg_task_error(task, &edata);
 
 	if (task->last_tag != NULL)
 	{
-		values[0] = Int64GetDatum(api19_tag_rows(task->last_tag));
+		values[0] = Int64GetDatum(pgbg_tag_rows(task->last_tag));
 		values[1] = CStringGetTextDatum(task->last_tag);
 	}
 	else
@@ -308,8 +308,8 @@ pg_background_error_info_v2(PG_FUNCTION_ARGS)
 	bool		nulls[5] = {false, false, false, false, false};
 	ErrorData	edata;
 
-	api19_refresh(task);
-	if (!api19_error(task, &edata))
+	pgbg_refresh_task(task);
+	if (!pgbg_task_error(task, &edata))
 		PG_RETURN_NULL();
 
 	values[0] = CStringGetTextDatum(unpack_sql_state(edata.sqlerrcode));
@@ -329,8 +329,8 @@ pg_background_error_info_v2(PG_FUNCTION_ARGS)
  * The session's tasks the current user may act on, as a list of its own:
  * detaching removes tasks from the session's list.
  */
-static List *
-api19_my_tasks(void)
+List *
+pgbg_my_tasks(void)
 {
 	List	   *mine = NIL;
 	ListCell   *lc;
@@ -354,7 +354,7 @@ api19_my_tasks(void)
 Datum
 pg_background_detach_all_v2(PG_FUNCTION_ARGS)
 {
-	List	   *mine = api19_my_tasks();
+	List	   *mine = pgbg_my_tasks();
 	ListCell   *lc;
 	int32		n = 0;
 
@@ -375,7 +375,7 @@ pg_background_detach_all_v2(PG_FUNCTION_ARGS)
 Datum
 pg_background_cancel_all_v2(PG_FUNCTION_ARGS)
 {
-	List	   *mine = api19_my_tasks();
+	List	   *mine = pgbg_my_tasks();
 	ListCell   *lc;
 	int32		n = 0;
 

@@ -790,6 +790,13 @@ static const char *const pgbg_state_names[] = {
 	[PGBG_STATE_POSTMASTER_DIED] = "postmaster_died",
 };
 
+/* A task's state as pg_background_list_v2() shows it (1.10: outcome_v2). */
+const char *
+pgbg_task_state_name(PgbgTask *task)
+{
+	return pgbg_state_names[launcher_task_state(task)];
+}
+
 /* The column types pg_background_list_v2() returns, in order. */
 static const Oid pgbg_list_types[] = {
 	INT4OID, INT8OID, TIMESTAMPTZOID, OIDOID, INT4OID, TEXTOID, TEXTOID,

@@ -203,6 +203,7 @@ extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);
 extern bool pgbg_task_finished(PgbgTask *task);
 extern List *pgbg_session_tasks(void);
+extern const char *pgbg_task_state_name(PgbgTask *task);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
 									   Tuplestorestate **tupstore);
@@ -213,6 +214,10 @@ extern void pgbg_note_tag(PgbgTask *task, PgbgMessage *msg);
 extern void pgbg_note_error_raw(PgbgTask *task, PgbgMessage *msg);
 extern void pgbg_format_appname(char *buf, size_t bufsize, const char *label,
 								int pid);
+extern void pgbg_refresh_task(PgbgTask *task);
+extern bool pgbg_task_error(PgbgTask *task, ErrorData *edata);
+extern int64 pgbg_tag_rows(const char *tag);
+extern List *pgbg_my_tasks(void);
 
 /* results.c */
 extern bool pgbg_pump(PgbgTask *task, bool nowait);
