@@ -294,7 +294,8 @@ CREATE FUNCTION pg_background_full_sql_v2(pid pg_catalog.int4,
 -- recorded for the role, so a privilege the role held before (say USAGE on
 -- the extension's schema, granted by its owner) survives grant + revoke.
 -- Objects are named without their schema (a function by name and argument
--- types), a role by regrole, so that the rows survive ALTER EXTENSION ... SET
+-- types, the extension's own types among these unqualified too, 1.10), a
+-- role by regrole, so that the rows survive ALTER EXTENSION ... SET
 -- SCHEMA, pg_dump and pg_upgrade.  Only the extension's owner may read or
 -- write it (the helpers run as that owner).  pg_dump dumps its rows, except
 -- those of pgbackground_role, which CREATE EXTENSION records again.
@@ -319,6 +320,7 @@ DECLARE
     role_oid    pg_catalog.oid;
     ext_oid     pg_catalog.oid;
     ext_schema  pg_catalog.oid;
+    ext_nspname pg_catalog.name;
     grants      pg_catalog.text;
     obj         record;
     cmd         pg_catalog.text;
@@ -336,9 +338,9 @@ BEGIN
         RETURN false;
     END IF;
 
-    SELECT e.oid, e.extnamespace,
+    SELECT e.oid, e.extnamespace, n.nspname,
            pg_catalog.format('%I.pg_background_helper_grants', n.nspname)
-      INTO ext_oid, ext_schema, grants
+      INTO ext_oid, ext_schema, ext_nspname, grants
       FROM pg_catalog.pg_extension e
       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
@@ -372,7 +374,9 @@ BEGIN
                 UNION ALL
                 SELECT 2 AS ord, 'FUNCTION'::pg_catalog.text AS kind,
                        p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
-                       pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+                       pg_catalog.replace(pg_catalog.oidvectortypes(p.proargtypes),
+                                          pg_catalog.quote_ident(ext_nspname) OPERATOR(pg_catalog.||) '.',
+                                          '') OPERATOR(pg_catalog.||) ')' AS name,
                        'EXECUTE'::pg_catalog.text AS privilege,
                        'FUNCTION ' OPERATOR(pg_catalog.||)
                        p.oid::pg_catalog.regprocedure::pg_catalog.text AS target,
@@ -446,6 +450,7 @@ DECLARE
     role_oid    pg_catalog.oid;
     ext_oid     pg_catalog.oid;
     ext_schema  pg_catalog.oid;
+    ext_nspname pg_catalog.name;
     grants      pg_catalog.text;
     rec_kind    pg_catalog.text[];
     rec_name    pg_catalog.text[];
@@ -466,9 +471,9 @@ BEGIN
         RETURN false;
     END IF;
 
-    SELECT e.oid, e.extnamespace,
+    SELECT e.oid, e.extnamespace, n.nspname,
            pg_catalog.format('%I.pg_background_helper_grants', n.nspname)
-      INTO ext_oid, ext_schema, grants
+      INTO ext_oid, ext_schema, ext_nspname, grants
       FROM pg_catalog.pg_extension e
       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
@@ -504,7 +509,9 @@ BEGIN
                 UNION ALL
                 SELECT 2 AS ord, 'FUNCTION'::pg_catalog.text AS kind,
                        p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
-                       pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+                       pg_catalog.replace(pg_catalog.oidvectortypes(p.proargtypes),
+                                          pg_catalog.quote_ident(ext_nspname) OPERATOR(pg_catalog.||) '.',
+                                          '') OPERATOR(pg_catalog.||) ')' AS name,
                        'EXECUTE'::pg_catalog.text AS privilege,
                        'FUNCTION ' OPERATOR(pg_catalog.||)
                        p.oid::pg_catalog.regprocedure::pg_catalog.text AS target,
@@ -709,10 +716,13 @@ INSERT INTO pg_background_helper_grants (grantee, object_kind, object_name, priv
 SELECT a.grantee::pg_catalog.regrole, o.kind, o.name, a.privilege_type
   FROM (SELECT 'FUNCTION'::pg_catalog.text AS kind,
                p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||)
-               pg_catalog.oidvectortypes(p.proargtypes) OPERATOR(pg_catalog.||) ')' AS name,
+               pg_catalog.replace(pg_catalog.oidvectortypes(p.proargtypes),
+                                  pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.',
+                                  '') OPERATOR(pg_catalog.||) ')' AS name,
                p.proacl AS acl
           FROM pg_catalog.pg_depend d
           JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
           JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
            AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass

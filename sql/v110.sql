@@ -96,9 +96,29 @@ SELECT object_kind, object_name, privilege
   FROM pg_background_helper_grants
  WHERE grantee = 'regress_pgbg_v110_other'::regrole AND object_kind = 'VIEW'
  ORDER BY 2;
+-- functions taking the extension's own types are recorded without its schema
+SELECT object_name FROM pg_background_helper_grants
+ WHERE grantee = 'regress_pgbg_v110_other'::regrole
+   AND object_name LIKE '%pg_background_handle[]%'
+ ORDER BY 1;
+SELECT count(*) AS qualified_names FROM pg_background_helper_grants WHERE object_name LIKE '%.%';
 SELECT revoke_pg_background_privileges('regress_pgbg_v110_other');
 SELECT has_table_privilege('regress_pgbg_v110_other', 'pg_background_list', 'SELECT') AS list,
-       has_table_privilege('regress_pgbg_v110_other', 'pg_background_activity', 'SELECT') AS activity;
+       has_table_privilege('regress_pgbg_v110_other', 'pg_background_activity', 'SELECT') AS activity,
+       has_function_privilege('regress_pgbg_v110_other', 'pg_background_drain_v2(pg_background_handle[], int4)', 'EXECUTE') AS drain;
+-- and after the extension moved to another schema too
+CREATE SCHEMA v110_elsewhere;
+SELECT grant_pg_background_privileges('regress_pgbg_v110_other');
+ALTER EXTENSION pg_background SET SCHEMA v110_elsewhere;
+SELECT v110_elsewhere.revoke_pg_background_privileges('regress_pgbg_v110_other');
+SELECT has_table_privilege('regress_pgbg_v110_other', 'v110_elsewhere.pg_background_list', 'SELECT') AS list,
+       has_function_privilege('regress_pgbg_v110_other',
+           'v110_elsewhere.pg_background_wait_any_v2(v110_elsewhere.pg_background_handle[], int4)',
+           'EXECUTE') AS wait_any,
+       (SELECT count(*) FROM v110_elsewhere.pg_background_helper_grants
+         WHERE grantee = 'regress_pgbg_v110_other'::regrole) AS recorded;
+ALTER EXTENSION pg_background SET SCHEMA public;
+DROP SCHEMA v110_elsewhere;
 
 --
 -- 2. The views.
