@@ -4,11 +4,11 @@
 # timer: it returns within a few milliseconds of the exit of the first
 # worker to end, and at its timeout exactly.
 #
-#   1. two workers, one ending after 1.3 s: wait_any (no timeout) returns
+#   1. two workers, one ending after 0.8 s: wait_any (no timeout) returns
 #      that one; the time from its last statement (a row it inserts just
 #      before committing and exiting) to wait_any's return is under 250 ms.
-#      A poller that sleeps 50, 100, 200, 400, 500 ms between looks would see
-#      the exit at 1.75 s, 450 ms late.
+#      A poller that sleeps 50, 100, 200, 400, 800 ms between looks (as the
+#      published 1.10 does) would see the exit at 1.55 s, about 700 ms late.
 #   2. a timeout of 300 ms with only a running worker: NULL after at least
 #      300 ms and less than 300 + 250 ms.
 #   3. the same wake-up when the caller waits with a timeout.
@@ -34,7 +34,7 @@ sub wake_lag
 		'postgres', qq{
 SELECT pid AS a, cookie AS ac FROM pg_background_launch_v2('SELECT pg_sleep(600)') \\gset
 SELECT pid AS b, cookie AS bc FROM pg_background_launch_v2(
-    'SELECT pg_sleep(1.3); INSERT INTO exits SELECT $n, clock_timestamp()') \\gset
+    'SELECT pg_sleep(0.8); INSERT INTO exits SELECT $n, clock_timestamp()') \\gset
 SELECT w.pid = :b AS first, clock_timestamp() AS returned_at
   FROM pg_background_wait_any_v2(ARRAY[(:a, :ac), (:b, :bc)]::pg_background_handle[], $timeout) w \\gset
 SELECT pg_background_cancel_v2_grace(:a, :ac, 60000);
