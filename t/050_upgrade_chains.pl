@@ -434,9 +434,9 @@ SELECT grantee || ' ' || count(*) || ' ' || count(*) FILTER (WHERE object_kind =
   FROM app.pg_background_helper_grants GROUP BY grantee ORDER BY 1};
 	my $before = $node->safe_psql($db, $recorded);
 	is( $before,
-		"pgbackground_role 27 1
-regress_pgbg_dump_alice 26 0
-regress_pgbg_dump_bob 27 1",
+		"pgbackground_role 40 1
+regress_pgbg_dump_alice 39 0
+regress_pgbg_dump_bob 40 1",
 		'recorded: everything for bob and the executor role, all but the schema for alice');
 
 	my $dump = $node->basedir . '/helper_grants_dump.sql';
