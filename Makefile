@@ -6,13 +6,13 @@
 # Against your server:    make installcheck           (PGHOST, PGPORT, PGUSER)
 
 MODULE_big = pg_background
-OBJS = pg_background.o launcher.o results.o worker.o transport.o
+OBJS = pg_background.o launcher.o results.o worker.o transport.o api19.o api110.o
 PGFILEDESC = "pg_background - run SQL in background workers"
 
 EXTENSION = pg_background
 DATA = $(sort $(wildcard pg_background--*.sql))
 
-REGRESS = v1 v2 errors privileges types v18 guc_prefix bad_input upgrade outcomes encoding revoke
+REGRESS = v1 v2 errors privileges types v18 guc_prefix v19 v110 bad_input upgrade outcomes encoding revoke
 REGRESS_OPTS = --load-extension=pg_background
 ISOLATION = handles detach_result cancel_commit
 ISOLATION_OPTS = --load-extension=pg_background

@@ -75,6 +75,7 @@ static struct
 static void launcher_check_queue_size(int32 queue_size);
 static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
 										   bool results_disabled,
+										   const char *label,
 										   PgbgFixed **fixed, shm_mq **mq);
 static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 												 PgbgFixed *fixed);
@@ -102,7 +103,8 @@ static PgbgState launcher_task_state(PgbgTask *task);
 /*
  * Start a worker running sql; returns the new task, registered in this
  * session.  Until the end, the segment belongs to the current resource
- * owner, so any error on the way releases it.
+ * owner, so any error on the way releases it.  label (1.9) is NULL or at
+ * most PGBG_LABEL_MAX bytes (pgbg_check_label).
  *
  * The worker waits for our go before it runs anything (worker.c,
  * worker_wait_for_go), and we give it only once the task is in this
@@ -114,7 +116,8 @@ static PgbgState launcher_task_state(PgbgTask *task);
  * receiver detach.  Either way it exits on its own, logging why.
  */
 PgbgTask *
-pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
+pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
+			const char *label)
 {
 	char	   *sqlstr = text_to_cstring(sql);
 	dsm_segment *volatile seg = NULL;
@@ -143,7 +146,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 		dsm_segment *sg;
 
 		sg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
-									&f, &mq);
+									label, &f, &mq);
 		seg = sg;
 		fixed = f;
 
@@ -179,6 +182,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled)
 		task->sql_preview = pnstrdup(sqlstr,
 									 pg_mbcliplen(sqlstr, strlen(sqlstr),
 												  PGBG_SQL_PREVIEW_LEN));
+		task->label = label != NULL ? pstrdup(label) : NULL;
 		task->seg = sg;
 		task->fixed = f;
 		task->handle = handle;
@@ -242,7 +246,8 @@ launcher_check_queue_size(int32 queue_size)
  */
 static dsm_segment *
 launcher_setup_segment(const char *sql, int32 queue_size,
-					   bool results_disabled, PgbgFixed **fixedp, shm_mq **mqp)
+					   bool results_disabled, const char *label,
+					   PgbgFixed **fixedp, shm_mq **mqp)
 {
 	shm_toc_estimator e;
 	Size		sql_len = strlen(sql) + 1;
@@ -274,6 +279,8 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
 	fixed->results_disabled = results_disabled;
 	fixed->timeout_ms = pgbg_worker_timeout;
+	if (label != NULL)
+		strlcpy(fixed->label, label, sizeof(fixed->label));
 	SpinLockInit(&fixed->mutex);
 	pg_atomic_init_u32(&fixed->cancel_requested, 0);
 	pg_atomic_init_u32(&fixed->timed_out, 0);
@@ -629,6 +636,13 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 			 errmsg("PID %d is not attached to this session", pid),
 			 errhint("A worker is gone once its results were read or it was detached.")));
 	return NULL;				/* keep compiler quiet */
+}
+
+/* This session's tasks, most recent first (api19.c iterates over a copy). */
+List *
+pgbg_session_tasks(void)
+{
+	return pgbg_tasks;
 }
 
 /*
@@ -1011,10 +1025,17 @@ static const char *const pgbg_state_names[] = {
 	[PGBG_STATE_POSTMASTER_DIED] = "postmaster_died",
 };
 
+/* A task's state as pg_background_list_v2() shows it (1.10: outcome_v2). */
+const char *
+pgbg_task_state_name(PgbgTask *task)
+{
+	return pgbg_state_names[launcher_task_state(task)];
+}
+
 /* The column types pg_background_list_v2() returns, in order. */
 static const Oid pgbg_list_types[] = {
 	INT4OID, INT8OID, TIMESTAMPTZOID, OIDOID, INT4OID, TEXTOID, TEXTOID,
-	TEXTOID, BOOLOID
+	TEXTOID, BOOLOID, TEXTOID
 };
 
 void
@@ -1027,19 +1048,22 @@ pgbg_list(FunctionCallInfo fcinfo)
 
 	(void) pgbg_materialize(fcinfo, &tupdesc, &tupstore);
 	launcher_refresh();
-	if (tupdesc->natts != (int) lengthof(pgbg_list_types))
+	/* 1.9 added the tenth column, label; nine columns still work */
+	if (tupdesc->natts != (int) lengthof(pgbg_list_types) &&
+		tupdesc->natts != (int) lengthof(pgbg_list_types) - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column definition list of pg_background_list_v2() must have %d columns",
+				 errmsg("column definition list of pg_background_list_v2() must have %d or %d columns",
+						(int) lengthof(pgbg_list_types) - 1,
 						(int) lengthof(pgbg_list_types)),
-				 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool).")));
+				 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool, label text).")));
 	for (i = 0; i < tupdesc->natts; i++)
 		if (TupleDescAttr(tupdesc, i)->atttypid != pgbg_list_types[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column %d of the column definition list of pg_background_list_v2() must have type %s",
 							i + 1, format_type_be(pgbg_list_types[i])),
-					 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool).")));
+					 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool, label text).")));
 
 	foreach(lc, pgbg_tasks)
 	{
@@ -1067,6 +1091,10 @@ pgbg_list(FunctionCallInfo fcinfo)
 		else
 			nulls[7] = true;
 		values[8] = BoolGetDatum(task->consumed);
+		if (task->label)
+			values[9] = CStringGetTextDatum(task->label);
+		else
+			nulls[9] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 }

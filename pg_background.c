@@ -50,6 +50,8 @@ PG_FUNCTION_INFO_V1(pg_background_progress);
 PG_FUNCTION_INFO_V1(pg_background_get_progress_v2);
 PG_FUNCTION_INFO_V1(pg_background_status_v2);
 PG_FUNCTION_INFO_V1(pg_background_cancel);
+PG_FUNCTION_INFO_V1(pg_background_launch_v2_1_9);
+PG_FUNCTION_INFO_V1(pg_background_submit_v2_1_9);
 
 void
 _PG_init(void)
@@ -122,7 +124,7 @@ Datum
 pg_background_launch(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0), PG_GETARG_INT32(1),
-								   false);
+								   false, NULL);
 
 	PG_RETURN_INT32(task->pid);
 }
@@ -147,7 +149,7 @@ Datum
 pg_background_launch_v2(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0), PG_GETARG_INT32(1),
-								   false);
+								   false, NULL);
 
 	return make_handle(fcinfo, task);
 }
@@ -156,7 +158,7 @@ Datum
 pg_background_submit_v2(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0), PG_GETARG_INT32(1),
-								   true);
+								   true, NULL);
 
 	return make_handle(fcinfo, task);
 }
@@ -242,7 +244,8 @@ Datum
 pg_background_launch_1_8(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
-								   queue_size_1_8(PG_GETARG_INT32(1)), false);
+								   queue_size_1_8(PG_GETARG_INT32(1)), false,
+								   NULL);
 
 	PG_RETURN_INT32(task->pid);
 }
@@ -251,7 +254,8 @@ Datum
 pg_background_launch_v2_1_8(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
-								   queue_size_1_8(PG_GETARG_INT32(1)), false);
+								   queue_size_1_8(PG_GETARG_INT32(1)), false,
+								   NULL);
 
 	return make_handle(fcinfo, task);
 }
@@ -260,9 +264,45 @@ Datum
 pg_background_submit_v2_1_8(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_launch(PG_GETARG_TEXT_PP(0),
-								   queue_size_1_8(PG_GETARG_INT32(1)), true);
+								   queue_size_1_8(PG_GETARG_INT32(1)), true,
+								   NULL);
 
 	return make_handle(fcinfo, task);
+}
+
+/* ---- 1.9 ---- */
+
+/*
+ * launch_v2 and submit_v2 with a label.  Not STRICT, so that the label may
+ * be NULL: a NULL sql gives NULL as a STRICT function would, a NULL
+ * queue_size means pg_background.default_queue_size.
+ */
+static Datum
+launch_1_9(FunctionCallInfo fcinfo, bool results_disabled)
+{
+	int32		queue_size;
+	char	   *label;
+	PgbgTask   *task;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	queue_size = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+	label = PG_ARGISNULL(2) ? NULL : pgbg_check_label(PG_GETARG_TEXT_PP(2));
+	task = pgbg_launch(PG_GETARG_TEXT_PP(0), queue_size_1_8(queue_size),
+					   results_disabled, label);
+	return make_handle(fcinfo, task);
+}
+
+Datum
+pg_background_launch_v2_1_9(PG_FUNCTION_ARGS)
+{
+	return launch_1_9(fcinfo, false);
+}
+
+Datum
+pg_background_submit_v2_1_9(PG_FUNCTION_ARGS)
+{
+	return launch_1_9(fcinfo, true);
 }
 
 static TupleDesc

@@ -15,6 +15,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "port/atomics.h"
 #include "storage/dsm.h"
 #include "storage/shm_mq.h"
@@ -40,6 +41,7 @@
 #define PGBG_SQL_PREVIEW_LEN		120
 #define PGBG_LAST_ERROR_LEN			512
 #define PGBG_PROGRESS_MSG_LEN		256
+#define PGBG_LABEL_MAX				64	/* bytes; 1.9 */
 
 #define PGBG_BGW_TYPE				"pg_background"
 
@@ -98,6 +100,9 @@ typedef struct PgbgFixed
 	pg_atomic_uint32 cancel_requested;
 	/* set by the worker when worker_timeout stopped it */
 	pg_atomic_uint32 timed_out;
+
+	/* 1.9: the launch's label, "" if none; for the application_name */
+	char		label[PGBG_LABEL_MAX + 1];
 } PgbgFixed;
 
 /* PgbgFixed.launch_state */
@@ -181,6 +186,12 @@ typedef struct PgbgTask
 	bool		consumed;		/* a result read has begun */
 	bool		cancel_requested;
 	bool		accounted;		/* counted in this session's statistics */
+
+	/* 1.9 (api19.c) */
+	char	   *label;			/* NULL if launched without one */
+	char	   *last_tag;		/* the latest command tag received */
+	char	   *error_raw;		/* the worker's ErrorResponse, as received */
+	int			error_raw_len;
 } PgbgTask;
 
 /* This session's counters, for pg_background_stats_v2(). */
@@ -202,7 +213,8 @@ extern int	pgbg_default_queue_size;
 extern int	pgbg_worker_timeout;
 
 /* launcher.c */
-extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled);
+extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
+							 const char *label);
 extern PgbgTask *pgbg_find_task(int pid, bool check_cookie, uint64 cookie);
 extern void pgbg_detach(PgbgTask *task);
 extern void pgbg_cancel(PgbgTask *task, int grace_ms);
@@ -213,9 +225,22 @@ extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);
 extern bool pgbg_task_finished(PgbgTask *task);
+extern List *pgbg_session_tasks(void);
+extern const char *pgbg_task_state_name(PgbgTask *task);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
 									   Tuplestorestate **tupstore);
+
+/* api19.c */
+extern char *pgbg_check_label(text *label);
+extern void pgbg_note_tag(PgbgTask *task, PgbgMessage *msg);
+extern void pgbg_note_error_raw(PgbgTask *task, PgbgMessage *msg);
+extern void pgbg_format_appname(char *buf, size_t bufsize, const char *label,
+								int pid);
+extern void pgbg_refresh_task(PgbgTask *task);
+extern bool pgbg_task_error(PgbgTask *task, ErrorData *edata);
+extern int64 pgbg_tag_rows(const char *tag);
+extern List *pgbg_my_tasks(void);
 
 /* results.c */
 extern bool pgbg_pump(PgbgTask *task, bool nowait);

@@ -139,6 +139,7 @@ pgbg_pump(PgbgTask *task, bool nowait)
 			if (results_late_termination(task, &msg))
 				break;
 			results_note_error(task, &msg);
+			pgbg_note_error_raw(task, &msg);
 			task->has_error = true;
 			if (!task->results_disabled)
 				results_buffer_message(task, &msg);
@@ -150,6 +151,11 @@ pgbg_pump(PgbgTask *task, bool nowait)
 			break;
 		case 'A':				/* notifications, parameter status: ignored */
 		case 'S':
+			break;
+		case 'C':
+			pgbg_note_tag(task, &msg);
+			if (!task->results_disabled)
+				results_buffer_message(task, &msg);
 			break;
 		default:
 			if (!task->results_disabled)

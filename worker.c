@@ -115,7 +115,14 @@ pgbg_worker_run(dsm_handle handle)
 	worker_become_caller(gucstate);
 	worker_start_timeout();
 
-	pgstat_report_appname(PGBG_BGW_TYPE);
+	{
+		char		appname[NAMEDATALEN];
+
+		/* 1.9: pg_background:<label>:<pid>, or pg_background:<pid> */
+		pgbg_format_appname(appname, sizeof(appname), worker_fixed->label,
+							MyProcPid);
+		pgstat_report_appname(appname);
+	}
 	pgstat_report_activity(STATE_RUNNING, sql);
 
 	worker_execute(sql);

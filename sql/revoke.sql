@@ -176,7 +176,8 @@ SELECT * FROM pg_temp.privs('regress_pgbg_rv Odd "Name"');
 SELECT pg_describe_object(d.classid, d.objid, 0) AS member
   FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND d.classid = 'pg_class'::regclass AND e.extname = 'pg_background';
+   AND d.classid = 'pg_class'::regclass AND e.extname = 'pg_background'
+ ORDER BY 1;
 SELECT c.relname, x.cond
   FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(tbl, cond)
   JOIN pg_class c ON c.oid = x.tbl

@@ -1,7 +1,7 @@
 --
--- upgrade: every path from an earlier version into 1.6, 1.7 and 1.8 (the
--- default) must leave the same catalog as a fresh CREATE EXTENSION of that
--- version; plus the administration helpers and the executor role.
+-- upgrade: every path from an earlier version into 1.6, 1.7, 1.8, 1.9 and
+-- 1.10 (the default) must leave the same catalog as a fresh CREATE EXTENSION of
+-- that version; plus the administration helpers and the executor role.
 --
 -- The harness created the extension; this test creates and drops it itself.
 DROP EXTENSION pg_background;
@@ -128,6 +128,23 @@ items(item) AS (
       FROM types t, aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
      WHERE a.grantee = 0
     UNION ALL
+    -- relations (1.10: views): ACL, definition, what the role may do
+    SELECT format('relation %s kind=%s acl=%s definition=%s', c.relname, c.relkind,
+                  c.relacl, md5(coalesce(pg_get_viewdef(c.oid), '')))
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+    UNION ALL
+    SELECT format('pgbackground_role SELECT on %s: %s', c.relname,
+                  has_table_privilege('pgbackground_role', c.oid, 'SELECT'))
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid, role
+    UNION ALL
+    SELECT format('PUBLIC has %s on relation %s', a.privilege_type, c.relname)
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid,
+           aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+     WHERE a.grantee = 0
+    UNION ALL
     SELECT format('initial privileges of %s: %s %s',
                   pg_describe_object(ip.classoid, ip.objoid, ip.objsubid),
                   ip.privtype, ip.initprivs)
@@ -243,8 +260,8 @@ UNION ALL
 $fn$;
 
 --
--- Every old version has a path to 1.6, to 1.7 and to 1.8; 1.8 is the
--- default.
+-- Every old version has a path to 1.6, to 1.7, to 1.8, to 1.9 and to 1.10;
+-- 1.10 is the default.  (Versions compare as numbers: 1.9 < 1.10.)
 --
 SELECT default_version FROM pg_available_extensions WHERE name = 'pg_background';
 SELECT version, superuser, relocatable, schema, requires
@@ -253,8 +270,9 @@ SELECT version, superuser, relocatable, schema, requires
  ORDER BY version;
 SELECT target, source, path
   FROM pg_extension_update_paths('pg_background')
- WHERE target IN ('1.6', '1.7', '1.8') AND source < target
- ORDER BY target, source;
+ WHERE target IN ('1.6', '1.7', '1.8', '1.9', '1.10')
+   AND string_to_array(source, '.')::int[] < string_to_array(target, '.')::int[]
+ ORDER BY string_to_array(target, '.')::int[], string_to_array(source, '.')::int[];
 
 --
 -- A fresh 1.6 installation: the reference for the updates to 1.6.
@@ -306,10 +324,9 @@ SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 SELECT * FROM pgbg_upgrade_test.diff('fresh 1.7', 'fresh 1.6') ORDER BY 1, 2;
 
 --
--- A fresh 1.8 installation (the default version): the reference for the
--- updates to 1.8.
+-- A fresh 1.8 installation: the reference for the updates to 1.8.
 --
-CREATE EXTENSION pg_background;
+CREATE EXTENSION pg_background VERSION '1.8';
 SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
 
 SELECT p.proname,
@@ -347,6 +364,43 @@ SELECT side, regexp_replace(item, ' (args|src|kind)=.*$', '') AS item
   FROM pgbg_upgrade_test.diff('fresh 1.8', 'fresh 1.6')
  WHERE item ~ '^(function|type|extension) '
  ORDER BY 1, 2;
+
+--
+-- A fresh 1.9 installation: the reference for the updates to 1.9.  What it
+-- has that 1.8 does not, and the reverse: only the objects of 1.9 and what
+-- comes with them (privileges, records).
+--
+CREATE EXTENSION pg_background VERSION '1.9';
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.9') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+SELECT side, regexp_replace(item, ' (args|src|kind|bin|acl)=.*$', '') AS item
+  FROM pgbg_upgrade_test.diff('fresh 1.9', 'fresh 1.8')
+ WHERE item !~ '^initial privileges '
+ ORDER BY 1, 2;
+SELECT side, count(*) AS initial_privileges
+  FROM pgbg_upgrade_test.diff('fresh 1.9', 'fresh 1.8')
+ WHERE item ~ '^initial privileges '
+ GROUP BY 1 ORDER BY 1;
+
+--
+-- A fresh 1.10 installation (the default version): the reference for the
+-- updates to 1.10.  What it has that 1.9 does not, and the reverse: the
+-- objects of 1.10, what comes with them, and the helpers (which now also
+-- grant SELECT on the views).
+--
+CREATE EXTENSION pg_background;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.10') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+SELECT side, regexp_replace(item, ' (args|src|kind|bin|acl)=.*$', '') AS item
+  FROM pgbg_upgrade_test.diff('fresh 1.10', 'fresh 1.9')
+ WHERE item !~ '^initial privileges '
+ ORDER BY 1, 2;
+SELECT side, count(*) AS initial_privileges
+  FROM pgbg_upgrade_test.diff('fresh 1.10', 'fresh 1.9')
+ WHERE item ~ '^initial privileges '
+ GROUP BY 1 ORDER BY 1;
 
 --
 -- Each published starting point, updated to 1.6.  The executor role is
@@ -420,50 +474,76 @@ SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.7') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 --
--- Every older version updated to the default version, 1.8, with a plain
+-- 1.7 updated to 1.8.
+--
+CREATE EXTENSION pg_background VERSION '1.7';
+ALTER EXTENSION pg_background UPDATE TO '1.8';
+SELECT pgbg_upgrade_test.take_snapshot('1.7 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+--
+-- Every older version updated to the default version, 1.10, with a plain
 -- ALTER EXTENSION ... UPDATE.
 --
 CREATE EXTENSION pg_background VERSION '1.0';
 ALTER EXTENSION pg_background UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
-SELECT pgbg_upgrade_test.take_snapshot('1.0 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.0 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.1';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.1 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.1 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.2';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.2 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.2 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.3';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.3 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.3 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.4';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.4 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.5';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.5 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.5 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- The issue's own test: 1.6, then ALTER EXTENSION ... UPDATE.
 CREATE EXTENSION pg_background VERSION '1.6';
 ALTER EXTENSION pg_background UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
-SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 CREATE EXTENSION pg_background VERSION '1.7';
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.7 -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.7 -> 1.10') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- 1.8, then ALTER EXTENSION ... UPDATE.
+CREATE EXTENSION pg_background VERSION '1.8';
+ALTER EXTENSION pg_background UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('1.8 -> 1.10') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+
+-- The 1.8 -> 1.9 script alone, and the 1.9 -> 1.10 script alone.
+CREATE EXTENSION pg_background VERSION '1.8';
+ALTER EXTENSION pg_background UPDATE TO '1.9';
+SELECT pgbg_upgrade_test.take_snapshot('1.8 -> 1.9') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+CREATE EXTENSION pg_background VERSION '1.9';
+ALTER EXTENSION pg_background UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_background';
+SELECT pgbg_upgrade_test.take_snapshot('1.9 -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- The role existing already, holding only the v1 functions.
@@ -479,7 +559,7 @@ GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4) TO pgbackground_role;
 GRANT EXECUTE ON FUNCTION pg_background_result(int4) TO pgbackground_role;
 GRANT EXECUTE ON FUNCTION pg_background_detach(int4) TO pgbackground_role;
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.4 with role -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 with role -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- Installations without the record pg_background_helper_grants (made with
@@ -502,7 +582,7 @@ $fn$;
 CREATE EXTENSION pg_background VERSION '1.4';
 SELECT pgbg_upgrade_test.forget_record();
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.4 without record -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.4 without record -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 CREATE EXTENSION pg_background VERSION '1.5';
 SELECT pgbg_upgrade_test.forget_record();
@@ -512,7 +592,19 @@ SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 CREATE EXTENSION pg_background VERSION '1.7';
 SELECT pgbg_upgrade_test.forget_record();
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.7 without record -> 1.8') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.7 without record -> 1.10') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+-- 1.8 and 1.9 without the record (as the published scripts left them): the
+-- 1.8 -> 1.9 and 1.9 -> 1.10 scripts create it too.
+CREATE EXTENSION pg_background VERSION '1.8';
+SELECT pgbg_upgrade_test.forget_record();
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.8 without record -> 1.10') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.drop_role_and_extension(true);
+CREATE EXTENSION pg_background VERSION '1.9';
+SELECT pgbg_upgrade_test.forget_record();
+ALTER EXTENSION pg_background UPDATE;
+SELECT pgbg_upgrade_test.take_snapshot('1.9 without record -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- Step by step through every version.
@@ -525,19 +617,21 @@ ALTER EXTENSION pg_background UPDATE TO '1.5';
 ALTER EXTENSION pg_background UPDATE TO '1.6';
 ALTER EXTENSION pg_background UPDATE TO '1.7';
 ALTER EXTENSION pg_background UPDATE TO '1.8';
-SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step -> 1.8') > 0 AS snapshot_taken;
+ALTER EXTENSION pg_background UPDATE TO '1.9';
+ALTER EXTENSION pg_background UPDATE TO '1.10';
+SELECT pgbg_upgrade_test.take_snapshot('1.0 step by step -> 1.10') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 --
 -- In another schema (where PUBLIC has no USAGE, so 1.8 grants USAGE on the
--- schema to the executor role): 1.6 updated to 1.8 equals a fresh 1.8 there.
+-- schema to the executor role): 1.6 updated to 1.10 equals a fresh 1.10 there.
 --
 CREATE EXTENSION pg_background SCHEMA pgbg_upgrade_elsewhere;
-SELECT pgbg_upgrade_test.take_snapshot('fresh 1.8 elsewhere') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('fresh 1.10 elsewhere') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 CREATE EXTENSION pg_background VERSION '1.6' SCHEMA pgbg_upgrade_elsewhere;
 ALTER EXTENSION pg_background UPDATE;
-SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.8 elsewhere') > 0 AS snapshot_taken;
+SELECT pgbg_upgrade_test.take_snapshot('1.6 -> 1.10 elsewhere') > 0 AS snapshot_taken;
 SELECT pgbg_upgrade_test.drop_role_and_extension(true);
 
 -- How many facts each snapshot holds (the comparison below is not vacuous).
@@ -574,8 +668,8 @@ GRANT EXECUTE ON FUNCTION pg_background_list_v2() TO PUBLIC;
 SELECT pgbg_upgrade_test.take_snapshot('control') > 0 AS snapshot_taken;
 SELECT count(*) AS differences,
        count(*) FILTER (WHERE item LIKE 'function pg_background_list_v2()%') AS acl_lines
-  FROM pgbg_upgrade_test.diff('control', 'fresh 1.8');
-SELECT side, item FROM pgbg_upgrade_test.diff('control', 'fresh 1.8')
+  FROM pgbg_upgrade_test.diff('control', 'fresh 1.10');
+SELECT side, item FROM pgbg_upgrade_test.diff('control', 'fresh 1.10')
  WHERE item LIKE 'PUBLIC %' ORDER BY 1, 2;
 REVOKE EXECUTE ON FUNCTION pg_background_list_v2() FROM PUBLIC;
 DELETE FROM pgbg_upgrade_test.snap WHERE label = 'control';
@@ -744,7 +838,7 @@ SELECT o.kind,
  GROUP BY 1, 2
  ORDER BY 1, 2;
 
--- Cleanup; the extension stays installed at 1.8.
+-- Cleanup; the extension stays installed at 1.10.
 DROP ROLE regress_pgbg_upgrade_user;
 SET client_min_messages = warning;
 DROP SCHEMA pgbg_upgrade_test CASCADE;

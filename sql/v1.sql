@@ -267,7 +267,7 @@ RESET search_path;
 SELECT * FROM pg_background_launch_v2('SELECT pg_sleep(600) /* v1 activity */') \gset
 SELECT pg_temp.wait_until(format(
     $$EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s AND state = 'active')$$, :pid));
-SELECT backend_type, query, application_name,
+SELECT backend_type, query, application_name = 'pg_background:' || :pid AS application_name,
        datname = current_database() AS same_database,
        usename = current_user AS same_user
   FROM pg_stat_activity WHERE pid = :pid;

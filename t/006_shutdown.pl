@@ -129,7 +129,7 @@ sub start_workers
 		"$r: one worker blocked on a full queue");
 	poll(
 		q{SELECT count(*) = 1 FROM pg_stat_activity
-		  WHERE application_name <> 'pg_background' AND wait_event_type = 'Extension'},
+		  WHERE backend_type <> 'pg_background' AND wait_event_type = 'Extension'},
 		"$r: a caller blocked in wait_v2");
 	is(PgBgTest::worker_count($node), '6', "$r: 6 workers running at the stop");
 	return ($ctl, $s, $w);

@@ -130,6 +130,25 @@ items(item) AS (
     UNION ALL
     SELECT format('PUBLIC has %s on type %s', a.privilege_type, t.typname)
       FROM types t, aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
+     WHERE a.grantee = 0
+    UNION ALL
+    -- relations (1.10: views): ACL, definition, what the role may do
+    SELECT format('relation %s.%s kind=%s owner=%s acl=%s definition=%s',
+                  c.relnamespace::regnamespace, c.relname, c.relkind,
+                  pg_get_userbyid(c.relowner), c.relacl,
+                  md5(coalesce(pg_get_viewdef(c.oid), '')))
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+    UNION ALL
+    SELECT format('pgbackground_role SELECT on %s: %s', c.relname,
+                  has_table_privilege('pgbackground_role', c.oid, 'SELECT'))
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid, role
+    UNION ALL
+    SELECT format('PUBLIC has %s on relation %s', a.privilege_type, c.relname)
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid,
+           aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
      WHERE a.grantee = 0)
 SELECT item FROM items ORDER BY item COLLATE "C";
 };
@@ -233,12 +252,12 @@ sub vcmp
 
 my $default = $node->safe_psql('postgres',
 	q{SELECT default_version FROM pg_available_extensions WHERE name = 'pg_background'});
-is($default, '1.8', 'the default version is 1.8');
+is($default, '1.10', 'the default version is 1.10');
 
 my @versions = sort { vcmp($a, $b) } split /\n/,
   $node->safe_psql('postgres',
 	q{SELECT version FROM pg_available_extension_versions WHERE name = 'pg_background'});
-is(join(' ', @versions), '1.0 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8',
+is(join(' ', @versions), '1.0 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9 1.10',
 	'installable versions');
 
 # source => [targets] with an update path
@@ -415,9 +434,9 @@ SELECT grantee || ' ' || count(*) || ' ' || count(*) FILTER (WHERE object_kind =
   FROM app.pg_background_helper_grants GROUP BY grantee ORDER BY 1};
 	my $before = $node->safe_psql($db, $recorded);
 	is( $before,
-		"pgbackground_role 19 1
-regress_pgbg_dump_alice 18 0
-regress_pgbg_dump_bob 19 1",
+		"pgbackground_role 40 1
+regress_pgbg_dump_alice 39 0
+regress_pgbg_dump_bob 40 1",
 		'recorded: everything for bob and the executor role, all but the schema for alice');
 
 	my $dump = $node->basedir . '/helper_grants_dump.sql';
