@@ -16,7 +16,8 @@
 #      block leaves nothing busy: the same block then cancels and detaches.
 #   B. A read from a local buffer that spilled to disk (work_mem 64kB) fails
 #      part-way on a domain check; the later detach frees the buffer cleanly
-#      and its temporary file is gone.
+#      (before the fix the buffer's slot held a tuple in the failed query's
+#      memory and detach freed it again) and its temporary file is gone.
 #   C. Detaching a worker that has exited with a queue full of notices does
 #      not read the queue: no notice reaches the caller, and whatever
 #      interrupts the detach, a handle that is gone is no longer counted
@@ -73,7 +74,7 @@ BEGIN
   RETURN true;
 END \$\$;
 CREATE DOMAIN pgbg_reentrant AS int CHECK (pgbg_reenter(VALUE));
-CREATE DOMAIN pgbg_below_4000 AS int CHECK (VALUE < 4000);
+CREATE DOMAIN pgbg_below_300 AS int CHECK (VALUE < 300);
 });
 
 my $dsm_baseline = PgBgTest::warm_up($node);
@@ -187,14 +188,16 @@ END \$\$});
 {
 	PgBgTest::query_ok($s, "SET work_mem = '64kB'");
 	my ($pid, $cookie) = PgBgTest::launch_v2($s,
-		"SELECT g, repeat('x', 200) FROM generate_series(1, 5000) g");
-	# everything goes into the local buffer, which spills (1 MB > 64 kB)
+		"SELECT g, repeat('x', 10000) FROM generate_series(1, 400) g");
+	# everything goes into the local buffer, which spills (4 MB > 64 kB);
+	# each message is larger than an allocator chunk, so a tuple read back
+	# in per-query memory gets a block of its own, freed with the query
 	PgBgTest::query_ok($s, "SELECT pg_background_wait_v2($pid, $cookie)");
 	ok( $node->safe_psql('postgres', 'SELECT count(*) > 0 FROM pg_ls_tmpdir()'
 		) eq 't',
 		'B: the local buffer spilled to a temporary file');
 	my ($out, $err) = PgBgTest::query($s,
-		"SELECT count(*) FROM pg_background_result_v2($pid, $cookie) AS (x pgbg_below_4000, y text)"
+		"SELECT count(*) FROM pg_background_result_v2($pid, $cookie) AS (x pgbg_below_300, y text)"
 	);
 	is(PgBgTest::sqlstate($err), '23514', 'B: the read fails part-way (23514)');
 	($out, $err) = PgBgTest::query($s,
