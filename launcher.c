@@ -416,7 +416,7 @@ launcher_check_not_busy(PgbgTask *task)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("pg_background worker with PID %d is in use", task->pid),
-				 errdetail("A statement of this session is reading its results or waiting for it, and code run by that statement (a type's input function, a domain's check) cannot read, wait for, detach or cancel with a grace period the same worker."),
+				 errdetail("A statement of this session is reading its results or waiting for it; code run by that statement (a type's input function, a domain's check) cannot read it, wait for it, detach it or cancel it with a grace period."),
 				 errhint("Call these functions after the statement that reads the results.")));
 }
 
