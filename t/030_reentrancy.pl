@@ -11,8 +11,9 @@
 #      result_v2, cancel_v2_grace.  Each gets 55006 (object in use); the
 #      task is untouched (listed, its read begun), can then be canceled and
 #      detached.  cancel_v2 (no grace) is allowed: the read then reports the
-#      cancel (57014).  list_v2 and stats_v2 from the domain check work and
-#      the read returns every row.  The same 55006 caught by an exception
+#      cancel (57014).  list_v2, stats_v2, a launch and read of another
+#      worker, and a detach whose 55006 is caught, all from the domain
+#      check, leave the read intact: it returns every row.  The same 55006 caught by an exception
 #      block leaves nothing busy: the same block then cancels and detaches.
 #   B. A read from a local buffer that spilled to disk (work_mem 64kB) fails
 #      part-way on a domain check; the later detach frees the buffer cleanly
@@ -70,6 +71,14 @@ BEGIN
       SELECT state, consumed FROM pg_background_list_v2() $LIST
        WHERE pid = t.pid;
     WHEN 'stats_v2' THEN PERFORM * FROM pg_background_stats_v2();
+    WHEN 'nested' THEN
+      PERFORM * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int);
+    WHEN 'caught' THEN
+      BEGIN
+        PERFORM pg_background_detach_v2(t.pid, t.cookie);
+      EXCEPTION WHEN object_in_use THEN
+        NULL;
+      END;
   END CASE;
   RETURN true;
 END \$\$;
@@ -143,8 +152,9 @@ for my $mode (
 		'A cancel_v2: the handle is gone after the read');
 }
 
-# read-only calls from the domain check: the read returns every row
-for my $mode (qw(list_v2 stats_v2))
+# read-only calls from the domain check, a launch and read of another
+# worker, and a 55006 caught there: the read returns every row
+for my $mode (qw(list_v2 stats_v2 nested caught))
 {
 	my ($pid, $cookie) = prepare($FREE, $mode);
 	my ($out, $err) = read_reentrant($pid, $cookie);
