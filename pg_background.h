@@ -165,6 +165,7 @@ typedef struct PgbgTask
 	Tuplestorestate *buffer;
 	struct TupleTableSlot *buffer_slot;
 	int64		buffered;		/* messages in buffer not yet read back */
+	bool		buffer_incomplete;	/* an ERROR interrupted storing one */
 
 	PgbgRowDesc rowdesc;		/* valid when has_rowdesc */
 	bool		has_rowdesc;	/* a RowDescription arrived */

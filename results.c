@@ -49,6 +49,7 @@ typedef struct PgbgResultState
 static MemoryContext results_message_context(PgbgTask *task);
 static bool results_pump_one(PgbgTask *task, bool nowait);
 static void results_read(PgbgTask *task, FunctionCallInfo fcinfo);
+static void results_check_buffer_complete(PgbgTask *task);
 static bool results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg);
 static void results_buffer_message(PgbgTask *task, PgbgMessage *msg);
 static bool results_buffer_next(PgbgTask *task, PgbgMessage *msg);
@@ -201,10 +202,21 @@ results_pump_one(PgbgTask *task, bool nowait)
 static void
 results_buffer_message(PgbgTask *task, PgbgMessage *msg)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
-	bytea	   *b = palloc(VARHDRSZ + 1 + msg->len);
+	MemoryContext oldcxt;
+	bytea	   *b;
 	Datum		value;
 	bool		isnull = false;
+
+	/*
+	 * Errors at any line: the message has left the queue, so an ERROR
+	 * before it is stored (out of memory, temp_file_limit while the
+	 * tuplestore writes its file) loses it, and may leave the tuplestore
+	 * half-written.  The flag stays set if we do not get to the end, and a
+	 * later read refuses to return what is left as if it were complete.
+	 */
+	task->buffer_incomplete = true;
+	oldcxt = MemoryContextSwitchTo(task->cxt);
+	b = palloc(VARHDRSZ + 1 + msg->len);
 
 	if (pgbg_buffer_desc == NULL)
 	{
@@ -240,6 +252,7 @@ results_buffer_message(PgbgTask *task, PgbgMessage *msg)
 	pfree(b);
 	task->buffered++;
 	MemoryContextSwitchTo(oldcxt);
+	task->buffer_incomplete = false;
 }
 
 /*
@@ -409,6 +422,22 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 	pgbg_unpin_task(task);
 }
 
+/*
+ * An ERROR interrupted storing one of the task's messages (see
+ * results_buffer_message): what is left is not its result.
+ */
+static void
+results_check_buffer_complete(PgbgTask *task)
+{
+	if (task->buffer_incomplete)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("results of pg_background worker with PID %d are incomplete",
+						task->pid),
+				 errdetail("An error in this session interrupted storing them."),
+				 errhint("Detach the handle with pg_background_detach_v2(); this does not affect the worker.")));
+}
+
 /* The body of pgbg_result, with the task pinned. */
 static void
 results_read(PgbgTask *task, FunctionCallInfo fcinfo)
@@ -435,6 +464,7 @@ results_read(PgbgTask *task, FunctionCallInfo fcinfo)
 
 	MemSet(&state, 0, sizeof(state));
 	state.task = task;
+	results_check_buffer_complete(task);
 	(void) pgbg_materialize(fcinfo, &state.tupdesc, &state.tupstore);
 
 	results_fill_until_rowdesc(task);

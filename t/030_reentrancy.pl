@@ -19,6 +19,8 @@
 #      part-way on a domain check; the later detach frees the buffer cleanly
 #      (before the fix the buffer's slot held a tuple in the failed query's
 #      memory and detach freed it again) and its temporary file is gone.
+#   B2. temp_file_limit interrupts storing a message in that buffer: a
+#      later read is refused (55000) instead of returning what is left.
 #   C. Detaching a worker that has exited with a queue full of notices does
 #      not read the queue: no notice reaches the caller, and whatever
 #      interrupts the detach, a handle that is gone is no longer counted
@@ -217,6 +219,33 @@ END \$\$});
 		'0', 'B: the temporary file is gone');
 	PgBgTest::query_ok($s, 'RESET work_mem');
 	is(PgBgTest::query_ok($s, 'SELECT 1'), '1', 'B: session usable');
+}
+
+# ---------------------------------------------------------------------------
+# B2. an ERROR while the local buffer stores a message (temp_file_limit
+# while it writes its file): the message has left the queue, so a later
+# read refuses (55000) rather than return an incomplete result
+# ---------------------------------------------------------------------------
+{
+	PgBgTest::query_ok($s, "SET work_mem = '64kB'; SET temp_file_limit = '256kB'");
+	my ($pid, $cookie) = PgBgTest::launch_v2($s,
+		"SELECT g, repeat('x', 1000) FROM generate_series(1, 2000) g");
+	my ($out, $err) = PgBgTest::query($s,
+		"SELECT pg_background_wait_v2($pid, $cookie)");
+	is(PgBgTest::sqlstate($err), '53400',
+		'B2: temp_file_limit interrupts buffering (53400)');
+	PgBgTest::query_ok($s, 'RESET temp_file_limit; RESET work_mem');
+	($out, $err) = PgBgTest::query($s,
+		"SELECT count(*) FROM pg_background_result_v2($pid, $cookie) AS (x int, y text)"
+	);
+	is(PgBgTest::sqlstate($err), '55000',
+		'B2: the read refuses an incomplete result (55000)')
+	  or diag "read returned '$out', $err";
+	($out, $err) = PgBgTest::query($s,
+		"SELECT pg_background_detach_v2($pid, $cookie)");
+	is($err, '', 'B2: detach works');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_ls_tmpdir()'),
+		'0', 'B2: no temporary file left');
 }
 
 # ---------------------------------------------------------------------------
