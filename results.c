@@ -415,6 +415,20 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 	{
 		/* the read may have been in the task's context: leave it first */
 		MemoryContextSwitchTo(cxt);
+
+		/*
+		 * A worker's error being thrown keeps its file and function names
+		 * by reference (elog.c assumes they are constants), and they point
+		 * into the message context.  If the error also releases the task,
+		 * that context must not go with it: let it live as long as this
+		 * statement's memory, as parallel.c keeps its message context until
+		 * the next message.
+		 */
+		if (task->release_pending && task->msgcxt != NULL)
+		{
+			MemoryContextSetParent(task->msgcxt, cxt);
+			task->msgcxt = NULL;
+		}
 		pgbg_unpin_task(task);
 		PG_RE_THROW();
 	}
