@@ -94,6 +94,9 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
+static void launcher_check_not_busy(PgbgTask *task);
+static bool launcher_is_registered(PgbgTask *task);
+static bool launcher_wait_pinned(PgbgTask *task, int timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Launch
@@ -615,13 +618,13 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 		if (check_cookie && task->cookie != cookie)
 			continue;
 
+		/* the launching role is not named: the caller may not know it */
 		if (task->user_id != GetUserId() && !superuser())
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for pg_background worker with PID %d",
 							pid),
-					 errdetail("The worker was launched by role \"%s\".",
-							   GetUserNameFromId(task->user_id, true))));
+					 errdetail("Only the role that launched a worker, or a superuser, can use it.")));
 		return task;
 	}
 
@@ -646,9 +649,59 @@ pgbg_session_tasks(void)
 }
 
 /*
+ * Re-entrancy (DESIGN.md): reading a task's messages can run user code --
+ * decoding a row runs type input and receive functions and domain checks,
+ * and a notice passed on runs emit_log_hook -- and that code may call back
+ * into this extension for the very task being read.  So whatever reads or
+ * waits on a task pins it first, and unpins it on every way out, ERROR
+ * included (PG_TRY: an ERROR caught by an exception block must not leave
+ * the task pinned).  A call that would free or consume a pinned task (read,
+ * wait, detach, cancel with a grace period) raises 55006 and changes
+ * nothing; listing and statistics leave a pinned task's queue alone.  A
+ * release asked for by the reader itself while the task is pinned (its
+ * worker's error ends the read) happens when the pin goes.
+ */
+static void
+launcher_check_not_busy(PgbgTask *task)
+{
+	if (task->busy)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("pg_background worker with PID %d is in use", task->pid),
+				 errdetail("A statement of this session is reading its results or waiting for it; code run by that statement (a type's input function, a domain's check) cannot read it, wait for it, detach it or cancel it with a grace period."),
+				 errhint("Call these functions after the statement that reads the results.")));
+}
+
+void
+pgbg_pin_task(PgbgTask *task)
+{
+	launcher_check_not_busy(task);
+	task->busy = true;
+}
+
+void
+pgbg_unpin_task(PgbgTask *task)
+{
+	task->busy = false;
+	if (task->release_pending)
+	{
+		task->release_pending = false;
+		pgbg_release_task(task);
+	}
+}
+
+/* Is the task still in this session's registry? */
+static bool
+launcher_is_registered(PgbgTask *task)
+{
+	return list_member_ptr(pgbg_tasks, task);
+}
+
+/*
  * Free a task: drop the segment pin if its worker never attached, detach
  * from the segment and free its memory.  The worker's handle (not in the
- * task's context) is kept while the process still exists.
+ * task's context) is kept while the process still exists.  The task
+ * leaves the registry last, once nothing can fail any more.
  */
 static void
 launcher_free_task(PgbgTask *task)
@@ -664,6 +717,7 @@ launcher_free_task(PgbgTask *task)
 	}
 	launcher_free_buffer(task);
 	launcher_retire_handle(task->handle);
+	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
 	MemoryContextDelete(task->cxt);
 }
 
@@ -683,22 +737,36 @@ launcher_free_buffer(PgbgTask *task)
  * Forget a task.  If its worker still runs, stop reading its queue (the
  * worker carries on, its output goes nowhere) but keep the segment mapped
  * until the worker exits, only to count how it ended.
+ *
+ * Errors at any line (DESIGN.md): this never reads the queue -- output
+ * being thrown away is not drained, and reading it would run interrupt
+ * checks and notice hooks -- and the task leaves the registry only after
+ * everything that can fail is done.  A worker whose process has exited is
+ * counted from the flags in the segment (committed, timed out, canceled),
+ * not from what is left in its queue.
  */
 void
 pgbg_release_task(PgbgTask *task)
 {
-	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
+	if (task->busy)
+	{
+		task->release_pending = true;
+		return;
+	}
 
-	if (!task->accounted && !pgbg_task_finished(task))
+	if (!task->accounted && !task->stream_ended && !launcher_process_gone(task))
 	{
 		MemoryContext oldcxt;
+
+		/* the only step that can fail comes first */
+		oldcxt = MemoryContextSwitchTo(pgbg_context);
+		pgbg_detached = lappend(pgbg_detached, task);
+		MemoryContextSwitchTo(oldcxt);
 
 		shm_mq_detach(task->mqh);
 		task->mqh = NULL;
 		launcher_free_buffer(task);
-		oldcxt = MemoryContextSwitchTo(pgbg_context);
-		pgbg_detached = lappend(pgbg_detached, task);
-		MemoryContextSwitchTo(oldcxt);
+		pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
 		return;
 	}
 	pgbg_account(task);
@@ -708,6 +776,7 @@ pgbg_release_task(PgbgTask *task)
 void
 pgbg_detach(PgbgTask *task)
 {
+	launcher_check_not_busy(task);
 	pgbg_release_task(task);
 }
 
@@ -775,20 +844,43 @@ pgbg_account(PgbgTask *task)
 	pgbg_counts.timed++;
 }
 
-/* Bring every task's state up to date, without blocking. */
+/*
+ * Bring every task's state up to date, without blocking.  Draining a
+ * finished task passes its notices on, which can run user code that
+ * changes the registry: walk a copy, skip tasks that have left it, and
+ * leave a task another statement is reading alone (re-entrancy).
+ */
 static void
 launcher_refresh(void)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *tasks;
 	ListCell   *lc;
 
 	launcher_reap_detached();
-	foreach(lc, pgbg_tasks)
+	tasks = list_copy(pgbg_tasks);
+	foreach(lc, tasks)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (!task->accounted && pgbg_task_finished(task))
-			pgbg_account(task);
+		if (!launcher_is_registered(task) || task->busy || task->accounted)
+			continue;
+		pgbg_pin_task(task);
+		PG_TRY();
+		{
+			if (pgbg_task_finished(task))
+				pgbg_account(task);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			pgbg_unpin_task(task);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		pgbg_unpin_task(task);
 	}
+	list_free(tasks);
 }
 
 void
@@ -894,7 +986,10 @@ launcher_process_gone(PgbgTask *task)
 	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED;
 }
 
-/* Has the task ended?  Drains what is left when it has. */
+/*
+ * Has the task ended?  Drains what is left when it has.  The caller has
+ * pinned the task.
+ */
 bool
 pgbg_task_finished(PgbgTask *task)
 {
@@ -926,6 +1021,28 @@ pgbg_task_finished(PgbgTask *task)
  */
 bool
 pgbg_wait(PgbgTask *task, int timeout_ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	bool		ended;
+
+	pgbg_pin_task(task);
+	PG_TRY();
+	{
+		ended = launcher_wait_pinned(task, timeout_ms);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		pgbg_unpin_task(task);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pgbg_unpin_task(task);
+	return ended;
+}
+
+static bool
+launcher_wait_pinned(PgbgTask *task, int timeout_ms)
 {
 	TimestampTz deadline = 0;
 
@@ -977,7 +1094,14 @@ pgbg_wait(PgbgTask *task, int timeout_ms)
 void
 pgbg_cancel(PgbgTask *task, int grace_ms)
 {
-	if (pgbg_task_finished(task))
+	/*
+	 * Cancel reads nothing (code run by a read of this very task may call
+	 * it); only waiting out a grace period would, and that is refused on a
+	 * busy task before anything is done.
+	 */
+	if (grace_ms > 0)
+		launcher_check_not_busy(task);
+	if (task->stream_ended || launcher_process_gone(task))
 		return;
 
 	task->cancel_requested = true;
@@ -1041,8 +1165,10 @@ static const Oid pgbg_list_types[] = {
 void
 pgbg_list(FunctionCallInfo fcinfo)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
+	List	   *tasks;
 	ListCell   *lc;
 	int			i;
 
@@ -1065,18 +1191,43 @@ pgbg_list(FunctionCallInfo fcinfo)
 							i + 1, format_type_be(pgbg_list_types[i])),
 					 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool, label text).")));
 
-	foreach(lc, pgbg_tasks)
+	/*
+	 * Passing a task's notices on can run user code that changes the
+	 * registry: walk a copy, skip tasks that have left it, and do not read
+	 * the queue of a task another statement is reading (re-entrancy).
+	 */
+	tasks = list_copy(pgbg_tasks);
+	foreach(lc, tasks)
 	{
 		PgbgTask   *task = lfirst(lc);
 		Datum		values[lengthof(pgbg_list_types)];
 		bool		nulls[lengthof(pgbg_list_types)];
 
+		if (!launcher_is_registered(task))
+			continue;
 		if (task->user_id != GetUserId() && !superuser())
 			continue;
 
 		/* pick up errors and state changes without blocking */
-		while (pgbg_pump(task, true))
-			;
+		if (!task->busy)
+		{
+			pgbg_pin_task(task);
+			PG_TRY();
+			{
+				while (pgbg_pump(task, true))
+					;
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(cxt);
+				pgbg_unpin_task(task);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			pgbg_unpin_task(task);
+			if (!launcher_is_registered(task))
+				continue;
+		}
 
 		MemSet(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(task->pid);
@@ -1097,4 +1248,5 @@ pgbg_list(FunctionCallInfo fcinfo)
 			nulls[9] = true;
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
+	list_free(tasks);
 }

@@ -173,10 +173,27 @@ typedef struct PgbgTask
 
 	MemoryContext cxt;			/* everything of this task lives here */
 
+	/*
+	 * Reset before and after each message read from the queue or the
+	 * buffer, so the caller's memory stays flat however many rows or
+	 * notices go by (see results.c).  Created on first use.
+	 */
+	MemoryContext msgcxt;
+
+	/*
+	 * Set while a read or a wait uses the task: user code it runs (a type's
+	 * input function, a domain check, emit_log_hook) may call back into us
+	 * for the same task, and must not free or consume it (see launcher.c,
+	 * pgbg_pin_task).  A release asked for meanwhile waits for the unpin.
+	 */
+	bool		busy;
+	bool		release_pending;
+
 	/* messages drained from the queue but not consumed yet */
 	Tuplestorestate *buffer;
 	struct TupleTableSlot *buffer_slot;
 	int64		buffered;		/* messages in buffer not yet read back */
+	bool		buffer_incomplete;	/* an ERROR interrupted storing one */
 
 	PgbgRowDesc rowdesc;		/* valid when has_rowdesc */
 	bool		has_rowdesc;	/* a RowDescription arrived */
@@ -221,6 +238,8 @@ extern void pgbg_cancel(PgbgTask *task, int grace_ms);
 extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
 extern void pgbg_release_task(PgbgTask *task);
+extern void pgbg_pin_task(PgbgTask *task);
+extern void pgbg_unpin_task(PgbgTask *task);
 extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);

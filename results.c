@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "pg_background.h"
 
@@ -45,6 +46,10 @@ typedef struct PgbgResultState
 	bool	   *nulls;
 } PgbgResultState;
 
+static MemoryContext results_message_context(PgbgTask *task);
+static bool results_pump_one(PgbgTask *task, bool nowait);
+static void results_read(PgbgTask *task, FunctionCallInfo fcinfo);
+static void results_check_buffer_complete(PgbgTask *task);
 static bool results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg);
 static void results_buffer_message(PgbgTask *task, PgbgMessage *msg);
 static bool results_buffer_next(PgbgTask *task, PgbgMessage *msg);
@@ -119,11 +124,46 @@ results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg)
 }
 
 /*
+ * Memory lifetimes (DESIGN.md): everything decoded from one message --
+ * a parsed notice, a row's values before they go into the result -- lives
+ * in this context, which is reset before and after each message, so the
+ * caller's memory stays flat however many rows or notices go by.  It is
+ * the task's own: only a reader that has pinned the task resets it, so
+ * user code run meanwhile (which may read another task) cannot reset it
+ * under us.
+ */
+static MemoryContext
+results_message_context(PgbgTask *task)
+{
+	if (task->msgcxt == NULL)
+		task->msgcxt = AllocSetContextCreate(task->cxt,
+											 "pg_background message",
+											 ALLOCSET_DEFAULT_SIZES);
+	return task->msgcxt;
+}
+
+/*
  * Read one message into the local buffer (notices are passed on at once).
- * Returns false when no message was read.
+ * Returns false when no message was read.  The caller has pinned the task.
  */
 bool
 pgbg_pump(PgbgTask *task, bool nowait)
+{
+	MemoryContext msgcxt = results_message_context(task);
+	MemoryContext oldcxt;
+	bool		got;
+
+	/* an ERROR may have left the previous message's memory behind */
+	MemoryContextReset(msgcxt);
+	oldcxt = MemoryContextSwitchTo(msgcxt);
+	got = results_pump_one(task, nowait);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(msgcxt);
+	return got;
+}
+
+static bool
+results_pump_one(PgbgTask *task, bool nowait)
 {
 	PgbgMessage msg;
 
@@ -169,10 +209,21 @@ pgbg_pump(PgbgTask *task, bool nowait)
 static void
 results_buffer_message(PgbgTask *task, PgbgMessage *msg)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
-	bytea	   *b = palloc(VARHDRSZ + 1 + msg->len);
+	MemoryContext oldcxt;
+	bytea	   *b;
 	Datum		value;
 	bool		isnull = false;
+
+	/*
+	 * Errors at any line: the message has left the queue, so an ERROR
+	 * before it is stored (out of memory, temp_file_limit while the
+	 * tuplestore writes its file) loses it, and may leave the tuplestore
+	 * half-written.  The flag stays set if we do not get to the end, and a
+	 * later read refuses to return what is left as if it were complete.
+	 */
+	task->buffer_incomplete = true;
+	oldcxt = MemoryContextSwitchTo(task->cxt);
+	b = palloc(VARHDRSZ + 1 + msg->len);
 
 	if (pgbg_buffer_desc == NULL)
 	{
@@ -183,8 +234,19 @@ results_buffer_message(PgbgTask *task, PgbgMessage *msg)
 	}
 	if (task->buffer == NULL)
 	{
-		/* interXact: it must outlive the transaction that fills it */
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		/*
+		 * Memory lifetimes: the buffer outlives the statement and the
+		 * transaction that fill it.  interXact keeps its temporary file
+		 * open at transaction end; and the tuplestore would remember the
+		 * current resource owner (a portal's, gone at transaction end) to
+		 * make that file under: give it none, as interXact files have none.
+		 * The store itself and its slot live in the task's context.
+		 */
+		CurrentResourceOwner = NULL;
 		task->buffer = tuplestore_begin_heap(false, true, work_mem);
+		CurrentResourceOwner = oldowner;
 		task->buffer_slot = MakeSingleTupleTableSlot(pgbg_buffer_desc,
 													 &TTSOpsMinimalTuple);
 	}
@@ -197,18 +259,34 @@ results_buffer_message(PgbgTask *task, PgbgMessage *msg)
 	pfree(b);
 	task->buffered++;
 	MemoryContextSwitchTo(oldcxt);
+	task->buffer_incomplete = false;
 }
 
-/* Take the oldest buffered message; its data lives until the next call. */
+/*
+ * Take the oldest buffered message; its data lives until the next call.
+ *
+ * Memory lifetimes: once the buffer has spilled to disk, each tuple read
+ * back is allocated in the current memory context and the slot owns it
+ * until the next read or until the task is freed.  The slot lives as long
+ * as the task, so the tuple must too: read it in the task's context, never
+ * in the statement's (a read that fails part-way would otherwise leave the
+ * slot holding freed memory, freed again at detach).
+ */
 static bool
 results_buffer_next(PgbgTask *task, PgbgMessage *msg)
 {
 	bytea	   *b;
 	bool		isnull;
+	bool		found;
+	MemoryContext oldcxt;
 
 	if (task->buffered == 0)
 		return false;
-	if (!tuplestore_gettupleslot(task->buffer, true, false, task->buffer_slot))
+	oldcxt = MemoryContextSwitchTo(task->cxt);
+	found = tuplestore_gettupleslot(task->buffer, true, false,
+									task->buffer_slot);
+	MemoryContextSwitchTo(oldcxt);
+	if (!found)
 		return false;
 	task->buffered--;
 	b = DatumGetByteaPP(slot_getattr(task->buffer_slot, 1, &isnull));
@@ -250,7 +328,7 @@ results_late_termination(PgbgTask *task, PgbgMessage *msg)
 static void
 results_note_error(PgbgTask *task, PgbgMessage *msg)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(task->cxt);
+	MemoryContext oldcxt;
 	ErrorData	edata;
 	const char *text = "malformed error message from worker";
 	char	   *suffix = "";
@@ -258,11 +336,13 @@ results_note_error(PgbgTask *task, PgbgMessage *msg)
 	size_t		len;
 	size_t		room;
 
+	/* parsed in the message context; only the text is kept */
 	if (pgbg_parse_errornotice(msg->data, msg->len, &edata))
 		text = edata.message;
 	if (commits > 0)
 		suffix = psprintf(" (part of its work had already committed: %d %s)",
 						  commits, commits == 1 ? "commit" : "commits");
+	oldcxt = MemoryContextSwitchTo(task->cxt);
 	len = strlen(text);
 	room = PGBG_LAST_ERROR_LEN - strlen(suffix);
 	if (task->last_error)
@@ -358,8 +438,64 @@ results_fill_until_rowdesc(PgbgTask *task)
 void
 pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+
+	pgbg_pin_task(task);
+	PG_TRY();
+	{
+		results_read(task, fcinfo);
+		/* releases the task once unpinned */
+		pgbg_release_task(task);
+	}
+	PG_CATCH();
+	{
+		/* the read may have been in the task's context: leave it first */
+		MemoryContextSwitchTo(cxt);
+
+		/*
+		 * A worker's error being thrown keeps its file and function names
+		 * by reference (elog.c assumes they are constants), and they point
+		 * into the message context.  If the error also releases the task,
+		 * that context must not go with it: let it live as long as this
+		 * statement's memory, as parallel.c keeps its message context until
+		 * the next message.
+		 */
+		if (task->release_pending && task->msgcxt != NULL)
+		{
+			MemoryContextSetParent(task->msgcxt, cxt);
+			task->msgcxt = NULL;
+		}
+		pgbg_unpin_task(task);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pgbg_unpin_task(task);
+}
+
+/*
+ * An ERROR interrupted storing one of the task's messages (see
+ * results_buffer_message): what is left is not its result.
+ */
+static void
+results_check_buffer_complete(PgbgTask *task)
+{
+	if (task->buffer_incomplete)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("results of pg_background worker with PID %d are incomplete",
+						task->pid),
+				 errdetail("An error in this session interrupted storing them."),
+				 errhint("Detach the handle with pg_background_detach_v2(); this does not affect the worker.")));
+}
+
+/* The body of pgbg_result, with the task pinned. */
+static void
+results_read(PgbgTask *task, FunctionCallInfo fcinfo)
+{
 	PgbgResultState state;
 	PgbgMessage msg;
+	MemoryContext msgcxt = results_message_context(task);
+	MemoryContext oldcxt = CurrentMemoryContext;
 	int			natts;
 
 	if (task->results_disabled)
@@ -378,6 +514,7 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 
 	MemSet(&state, 0, sizeof(state));
 	state.task = task;
+	results_check_buffer_complete(task);
 	(void) pgbg_materialize(fcinfo, &state.tupdesc, &state.tupstore);
 
 	results_fill_until_rowdesc(task);
@@ -421,19 +558,36 @@ pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 								 state.typioparams);
 	}
 
-	while (results_buffer_next(task, &msg))
-		results_consume(&state, &msg);
-	while (results_receive(task, false, &msg))
+	/*
+	 * Decoding runs in the task's message context, reset before each
+	 * message: what a row needs before it is copied into the result (and
+	 * what a notice needs before it is passed on) goes with it.  A failed
+	 * read leaves at most one message's worth behind, reset by the next
+	 * reader or freed with the task.
+	 */
+	for (;;)
 	{
+		MemoryContextReset(msgcxt);
+		MemoryContextSwitchTo(msgcxt);
+		if (!results_buffer_next(task, &msg))
+			break;
+		results_consume(&state, &msg);
+	}
+	for (;;)
+	{
+		MemoryContextReset(msgcxt);
+		MemoryContextSwitchTo(msgcxt);
+		if (!results_receive(task, false, &msg))
+			break;
 		if (msg.type == 'N')
 			results_emit_notice(task, &msg);
 		else
 			results_consume(&state, &msg);
 	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(msgcxt);
 	if (!task->saw_end)
 		results_raise_lost(task);
-
-	pgbg_release_task(task);
 }
 
 /* Handle one message of a result being read. */

@@ -367,6 +367,17 @@ SELECT pgbg_priv_try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x
                             pid, cookie)) AS result_by_caller FROM h;
 SELECT pgbg_priv_try(format('SELECT pg_background_detach_v2(%s, %s)',
                             pid, cookie)) AS detach_by_caller FROM h;
+-- ... and the error does not tell the caller which role launched it
+DO $$
+DECLARE d text; h record;
+BEGIN
+    SELECT * INTO h FROM h;
+    PERFORM pg_background_detach_v2(h.pid, h.cookie);
+EXCEPTION WHEN insufficient_privilege THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RAISE NOTICE 'detail names the launching role: %',
+        strpos(d, 'regress_pgbg_priv_definer') > 0;
+END $$;
 SELECT count(*) AS listed_for_caller
   FROM pg_background_list_v2()
        AS l(pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4,

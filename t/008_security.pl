@@ -204,7 +204,8 @@ sub check_owner_reads
 	check_all_refused('SET ROLE bob -> alice', $su, '42501', $v2, $v1);
 	my ($out, $err) = PgBgTest::query($su,
 		"SELECT * FROM pg_background_result_v2($v2->[0], $v2->[1]) AS (x bool)");
-	like($err, qr/launched by role "bob"/, 'SET ROLE: the error names the launching role');
+	unlike($err, qr/bob/,
+		'SET ROLE: the error does not name the launching role');
 	PgBgTest::query_ok($su, 'RESET ROLE');
 	is( PgBgTest::query_ok($su,
 			"SELECT count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"),
