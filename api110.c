@@ -551,6 +551,16 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 
 	n = api110_handles(PG_GETARG_ARRAYTYPE_P(0), &handles);
+
+	/* refuse before acting when one is in use (re-entrancy) */
+	for (i = 0; i < n; i++)
+	{
+		PgbgTask   *task = api110_lookup(handles[i].pid, (uint64) handles[i].cookie);
+
+		if (task != NULL)
+			pgbg_check_not_busy(task);
+	}
+
 	for (i = 0; i < n; i++)
 	{
 		PgbgTask   *task = api110_lookup(handles[i].pid, (uint64) handles[i].cookie);
@@ -605,6 +615,10 @@ pg_background_wait_any_v2(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no handle in the array is a pg_background worker of this session"),
 				 errhint("A handle is gone once its results were read or it was detached.")));
+	/* as for pg_background_wait_v2: not on a worker being read (re-entrancy) */
+	for (i = 0; i < n; i++)
+		if (tasks[i] != NULL)
+			pgbg_check_not_busy(tasks[i]);
 
 	if (timeout_ms > 0)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
@@ -617,9 +631,7 @@ pg_background_wait_any_v2(PG_FUNCTION_ARGS)
 		{
 			if (tasks[i] == NULL)
 				continue;
-			while (pgbg_pump(tasks[i], true))
-				;
-			if (pgbg_task_finished(tasks[i]) && api110_process_gone(tasks[i]))
+			if (pgbg_refresh_task(tasks[i]) && api110_process_gone(tasks[i]))
 				PG_RETURN_DATUM(handles[i].datum);
 		}
 		if (timeout_ms > 0)
@@ -645,6 +657,7 @@ Datum
 pg_background_cancel_by_label_v2(PG_FUNCTION_ARGS)
 {
 	List	   *mine;
+	List	   *matched = NIL;
 	List	   *canceled = NIL;
 	ListCell   *lc;
 	int32		grace_ms;
@@ -667,13 +680,22 @@ pg_background_cancel_by_label_v2(PG_FUNCTION_ARGS)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (task->label == NULL ||
+		if (!pgbg_task_registered(task) || task->label == NULL ||
 			!DatumGetBool(DirectFunctionCall2Coll(textlike, DEFAULT_COLLATION_OID,
 												  PointerGetDatum(cstring_to_text(task->label)),
 												  PointerGetDatum(pattern))))
 			continue;
-		if (pgbg_task_finished(task))
+		if (pgbg_refresh_task(task) || !pgbg_task_registered(task))
 			continue;
+		/* waiting out the grace period needs the task: refuse before acting */
+		if (grace_ms > 0)
+			pgbg_check_not_busy(task);
+		matched = lappend(matched, task);
+	}
+	foreach(lc, matched)
+	{
+		PgbgTask   *task = lfirst(lc);
+
 		pgbg_cancel(task, 0);
 		canceled = lappend(canceled, task);
 	}
@@ -702,7 +724,9 @@ pg_background_purge_v2(PG_FUNCTION_ARGS)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (!pgbg_task_finished(task))
+		/* a handle in use by a read of this session is not finished with */
+		if (!pgbg_task_registered(task) || task->busy ||
+			!pgbg_refresh_task(task) || !pgbg_task_registered(task))
 			continue;
 		pgbg_detach(task);
 		n++;

@@ -142,18 +142,6 @@ pgbg_note_error_raw(PgbgTask *task, PgbgMessage *msg)
  */
 
 /*
- * Read whatever the worker has sent so far into the local buffer, without
- * waiting and without consuming anything.
- */
-void
-pgbg_refresh_task(PgbgTask *task)
-{
-	while (pgbg_pump(task, true))
-		;
-	(void) pgbg_task_finished(task);
-}
-
-/*
  * The error a result read would raise now, if any: the worker's own error,
  * or 57014 when we stopped it (cancel, pg_background.worker_timeout), or
  * 08006 when it went away without a word.  False when there is none (yet).
@@ -358,6 +346,9 @@ pg_background_detach_all_v2(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int32		n = 0;
 
+	/* refuse before acting when one is in use (re-entrancy) */
+	foreach(lc, mine)
+		pgbg_check_not_busy((PgbgTask *) lfirst(lc));
 	foreach(lc, mine)
 	{
 		pgbg_detach((PgbgTask *) lfirst(lc));
@@ -383,7 +374,8 @@ pg_background_cancel_all_v2(PG_FUNCTION_ARGS)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (pgbg_task_finished(task))
+		if (!pgbg_task_registered(task) || pgbg_refresh_task(task) ||
+			!pgbg_task_registered(task))
 			continue;
 		pgbg_cancel(task, 0);
 		n++;

@@ -94,7 +94,6 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
-static void launcher_check_not_busy(PgbgTask *task);
 static bool launcher_is_registered(PgbgTask *task);
 static bool launcher_wait_pinned(PgbgTask *task, int timeout_ms);
 
@@ -661,8 +660,8 @@ pgbg_session_tasks(void)
  * release asked for by the reader itself while the task is pinned (its
  * worker's error ends the read) happens when the pin goes.
  */
-static void
-launcher_check_not_busy(PgbgTask *task)
+void
+pgbg_check_not_busy(PgbgTask *task)
 {
 	if (task->busy)
 		ereport(ERROR,
@@ -675,7 +674,7 @@ launcher_check_not_busy(PgbgTask *task)
 void
 pgbg_pin_task(PgbgTask *task)
 {
-	launcher_check_not_busy(task);
+	pgbg_check_not_busy(task);
 	task->busy = true;
 }
 
@@ -695,6 +694,47 @@ static bool
 launcher_is_registered(PgbgTask *task)
 {
 	return list_member_ptr(pgbg_tasks, task);
+}
+
+/*
+ * Read what a task's worker has sent so far into its local buffer, without
+ * waiting and without consuming anything; returns whether the task has
+ * ended.  A task that a statement is reading or waiting for is left alone
+ * (its reader owns its queue) and the answer is what is known already.
+ * Passing notices on can run user code that calls back into us, so the
+ * task is pinned meanwhile; the caller checks pgbg_task_registered()
+ * afterwards if it walks a list of tasks.
+ */
+bool
+pgbg_refresh_task(PgbgTask *task)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ended = false;
+
+	if (task->busy)
+		return task->stream_ended;
+	pgbg_pin_task(task);
+	PG_TRY();
+	{
+		while (pgbg_pump(task, true))
+			;
+		ended = pgbg_task_finished(task);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		pgbg_unpin_task(task);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	pgbg_unpin_task(task);
+	return ended;
+}
+
+bool
+pgbg_task_registered(PgbgTask *task)
+{
+	return launcher_is_registered(task);
 }
 
 /*
@@ -776,7 +816,7 @@ pgbg_release_task(PgbgTask *task)
 void
 pgbg_detach(PgbgTask *task)
 {
-	launcher_check_not_busy(task);
+	pgbg_check_not_busy(task);
 	pgbg_release_task(task);
 }
 
@@ -853,7 +893,6 @@ pgbg_account(PgbgTask *task)
 static void
 launcher_refresh(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	List	   *tasks;
 	ListCell   *lc;
 
@@ -865,20 +904,8 @@ launcher_refresh(void)
 
 		if (!launcher_is_registered(task) || task->busy || task->accounted)
 			continue;
-		pgbg_pin_task(task);
-		PG_TRY();
-		{
-			if (pgbg_task_finished(task))
-				pgbg_account(task);
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(cxt);
-			pgbg_unpin_task(task);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		pgbg_unpin_task(task);
+		if (pgbg_refresh_task(task) && launcher_is_registered(task))
+			pgbg_account(task);
 	}
 	list_free(tasks);
 }
@@ -1100,7 +1127,7 @@ pgbg_cancel(PgbgTask *task, int grace_ms)
 	 * busy task before anything is done.
 	 */
 	if (grace_ms > 0)
-		launcher_check_not_busy(task);
+		pgbg_check_not_busy(task);
 	if (task->stream_ended || launcher_process_gone(task))
 		return;
 
@@ -1165,7 +1192,6 @@ static const Oid pgbg_list_types[] = {
 void
 pgbg_list(FunctionCallInfo fcinfo)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
 	List	   *tasks;
@@ -1209,25 +1235,9 @@ pgbg_list(FunctionCallInfo fcinfo)
 			continue;
 
 		/* pick up errors and state changes without blocking */
-		if (!task->busy)
-		{
-			pgbg_pin_task(task);
-			PG_TRY();
-			{
-				while (pgbg_pump(task, true))
-					;
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(cxt);
-				pgbg_unpin_task(task);
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
-			pgbg_unpin_task(task);
-			if (!launcher_is_registered(task))
-				continue;
-		}
+		(void) pgbg_refresh_task(task);
+		if (!launcher_is_registered(task))
+			continue;
 
 		MemSet(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(task->pid);

@@ -239,6 +239,9 @@ extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
 extern void pgbg_release_task(PgbgTask *task);
 extern void pgbg_pin_task(PgbgTask *task);
+extern void pgbg_check_not_busy(PgbgTask *task);
+extern bool pgbg_refresh_task(PgbgTask *task);
+extern bool pgbg_task_registered(PgbgTask *task);
 extern void pgbg_unpin_task(PgbgTask *task);
 extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
@@ -256,7 +259,6 @@ extern void pgbg_note_tag(PgbgTask *task, PgbgMessage *msg);
 extern void pgbg_note_error_raw(PgbgTask *task, PgbgMessage *msg);
 extern void pgbg_format_appname(char *buf, size_t bufsize, const char *label,
 								int pid);
-extern void pgbg_refresh_task(PgbgTask *task);
 extern bool pgbg_task_error(PgbgTask *task, ErrorData *edata);
 extern int64 pgbg_tag_rows(const char *tag);
 extern List *pgbg_my_tasks(void);
