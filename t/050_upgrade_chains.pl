@@ -157,7 +157,17 @@ items(item) AS (
       FROM pg_class c
       JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid,
            aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
-     WHERE a.grantee = 0)
+     WHERE a.grantee = 0
+    UNION ALL
+    -- a role's privileges on a relation's row type (granted on PostgreSQL
+    -- 18 by the helpers of 1.3 to 1.9; the update to 1.10 revokes them)
+    SELECT format('%s has %s on the row type of relation %s',
+                  a.grantee::regrole, a.privilege_type, c.relname)
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+      JOIN pg_type t ON t.oid = c.reltype,
+           aclexplode(t.typacl) a
+     WHERE a.grantee <> 0 AND a.grantee <> t.typowner)
 SELECT item FROM items ORDER BY item COLLATE "C";
 };
 
