@@ -224,32 +224,15 @@ sub tracked
 
 	# the session tracks the submitted tasks until it reads or detaches them
 	PgBgTest::wait_for_no_workers($node, "$l: every worker ended");
-	my (%listed, %timed_out);
-	for my $line (
-		split /\n/,
-		PgBgTest::query_ok($s,
-			"SELECT substring(sql_preview FROM '\\d+'),
-			        coalesce((pg_background_error_info_v2(pid, cookie)).sqlstate, '')
-			   FROM pg_background_list_v2() $PgBgTest::LIST_COLS"))
-	{
-		my ($v, $sqlstate) = split /\|/, $line, -1;
-		$listed{$v} = 1;
-		$timed_out{$v} = 1 if $sqlstate eq '57014';
-	}
-	diag sprintf('%d tracked, %d of them canceled by their own statement_timeout',
-		scalar(keys %listed), scalar(keys %timed_out));
-
-	# A worker runs with the caller's settings, the tiny statement_timeout
-	# included: on a slow machine its INSERT may time out too (57014 in the
-	# worker, after the go).  It ran its SQL; only its row is missing.
+	my %listed = map { $_ => 1 } split /\n/,
+	  PgBgTest::query_ok($s,
+		"SELECT substring(sql_preview FROM '\\d+') FROM pg_background_list_v2() $PgBgTest::LIST_COLS"
+	  );
 	my @ran = split /\n/,
 	  PgBgTest::query_ok($ctl, 'SELECT i FROM t WHERE i > 1000 ORDER BY i');
-	my %ran_or_timed_out = (%timed_out, map { $_ => 1 } @ran);
-	is( join(',', sort { $a <=> $b } keys %ran_or_timed_out),
+	is( join(',', @ran),
 		join(',', sort { $a <=> $b } keys %listed),
 		"$l: the workers that ran their SQL are exactly the tracked ones");
-	my @both = grep { $timed_out{$_} } @ran;
-	ok(!@both, "$l: a worker whose SQL timed out left no row") or diag "@both";
 	my @missing = grep { !$listed{$_} } @returned;
 	ok(!@missing, "$l: every launch that returned is tracked")
 	  or diag "not tracked: @missing";
