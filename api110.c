@@ -515,7 +515,40 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 						pid, timeout_ms),
 				 errdetail("It was canceled; its transaction did not commit.")));
 	}
-	pgbg_result(task, fcinfo);
+
+	/*
+	 * As while waiting: if the read fails (a cancel or statement_timeout of
+	 * this call, a column definition list that does not fit, an error
+	 * decoding a row) and the task is still ours, stop its worker, which
+	 * nobody holds a handle to.  The task is looked up again by pid and
+	 * cookie: a worker's error has freed it already.
+	 */
+	{
+		int			pid = task->pid;
+		uint64		cookie = task->cookie;
+
+		PG_TRY();
+		{
+			pgbg_result(task, fcinfo);
+		}
+		PG_CATCH();
+		{
+			ListCell   *lc;
+
+			foreach(lc, pgbg_session_tasks())
+			{
+				PgbgTask   *t = lfirst(lc);
+
+				if (t->pid != pid || t->cookie != cookie || t->stream_ended)
+					continue;
+				t->cancel_requested = true;
+				pg_atomic_write_u32(&t->fixed->cancel_requested, 1);
+				TerminateBackgroundWorker(t->handle);
+			}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	return (Datum) 0;
 }
 

@@ -1,0 +1,41 @@
+--
+-- hostile: what an adversarial or unlucky caller does to the 1.9/1.10
+-- functions.  Workers are held at a known point by advisory locks this
+-- session owns, never by timing.  Nothing printed varies between runs.
+--
+\set SHOW_CONTEXT never
+
+\i sql/include/try.sql
+
+CREATE TABLE hostile_t (x int);
+
+--
+-- 1. run_query_v2 without timeout_ms: when the call fails before the worker
+--    ended, the worker (to which nobody holds a handle) is stopped, as it is
+--    with a timeout_ms.  It must not go on and commit.  Its first rows fill
+--    the queue, so its row description is seen while it still runs.
+--
+-- a column definition list that does not fit the rows
+SELECT pg_advisory_lock(912001);
+SELECT * FROM pg_temp.try($$SELECT * FROM pg_background_run_query_v2(
+    'INSERT INTO hostile_t VALUES (1); SELECT g, g FROM generate_series(1, 10000) g UNION ALL SELECT 0, 0 FROM pg_advisory_xact_lock(912001)',
+    0, 0, 'rq-mismatch') AS (a int)$$);
+SELECT pg_advisory_unlock(912001);
+SELECT pg_background_wait_v2(pid, cookie) FROM pg_background_list WHERE label = 'rq-mismatch';
+SELECT o.state, o.completed, o.has_error, o.sqlstate
+  FROM pg_background_list l, pg_background_outcome_v2(l.pid, l.cookie) o
+ WHERE l.label = 'rq-mismatch';
+-- this call canceled while it reads (the worker cancels its caller)
+SELECT pg_advisory_lock(912001);
+SELECT * FROM pg_temp.try(format($$SELECT * FROM pg_background_run_query_v2(
+    'SELECT pg_cancel_backend(%s); INSERT INTO hostile_t VALUES (2); SELECT pg_advisory_xact_lock(912001)',
+    0, 0, 'rq-canceled') AS (a text)$$, pg_backend_pid()));
+SELECT pg_advisory_unlock(912001);
+SELECT pg_background_wait_v2(pid, cookie) FROM pg_background_list WHERE label = 'rq-canceled';
+SELECT o.state, o.completed, o.has_error, o.sqlstate
+  FROM pg_background_list l, pg_background_outcome_v2(l.pid, l.cookie) o
+ WHERE l.label = 'rq-canceled';
+SELECT count(*) AS committed FROM hostile_t;
+SELECT pg_background_purge_v2() AS purged;
+
+DROP TABLE hostile_t;
