@@ -573,6 +573,8 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 	int32		timeout_ms;
 	TimestampTz deadline = 0;
 	Api110Handle *handles;
+	List	   *ended_tasks = NIL;
+	ListCell   *lc;
 	int			n;
 	int			i;
 
@@ -608,8 +610,16 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 							  values, nulls);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 		if (ended)
-			pgbg_detach(task);
+			ended_tasks = list_append_unique_ptr(ended_tasks, task);
 	}
+
+	/*
+	 * Detach only once every outcome is in the result: an interrupt or an
+	 * error while waiting for a later handle (statement_timeout, a cancel)
+	 * loses the rows, so it must not have forgotten the earlier handles.
+	 */
+	foreach(lc, ended_tasks)
+		pgbg_detach((PgbgTask *) lfirst(lc));
 	return (Datum) 0;
 }
 

@@ -38,4 +38,25 @@ SELECT o.state, o.completed, o.has_error, o.sqlstate
 SELECT count(*) AS committed FROM hostile_t;
 SELECT pg_background_purge_v2() AS purged;
 
+--
+-- 2. drain_v2 interrupted while it waits for a later handle: the earlier
+--    handles, whose outcome rows are lost with the error, are not forgotten.
+--
+SELECT pg_advisory_lock(912002);
+SELECT pid AS d1, cookie AS dc1 FROM pg_background_launch_v2('SELECT 1', 0, 'drain-done') \gset
+SELECT pid AS d2, cookie AS dc2 FROM pg_background_launch_v2(
+    'SELECT pg_advisory_xact_lock_shared(912002)', 0, 'drain-held') \gset
+SELECT pg_background_wait_v2(:d1, :dc1);
+SET statement_timeout = '100ms';
+SELECT * FROM pg_temp.try(format(
+    'SELECT * FROM pg_background_drain_v2(ARRAY[(%s, %s), (%s, %s)]::pg_background_handle[])',
+    :d1, :dc1, :d2, :dc2));
+RESET statement_timeout;
+SELECT label, state FROM pg_background_list ORDER BY label;
+SELECT pg_advisory_unlock(912002);
+-- a handle given twice: two rows, detached once
+SELECT label, state, completed, has_error
+  FROM pg_background_drain_v2(ARRAY[(:d1, :dc1), (:d2, :dc2), (:d1, :dc1)]::pg_background_handle[]);
+SELECT count(*) AS tracked FROM pg_background_list;
+
 DROP TABLE hostile_t;
