@@ -446,6 +446,15 @@ pg_background_run_v2(PG_FUNCTION_ARGS)
 
 	start = GetCurrentTimestamp();
 	task = pgbg_launch(PG_GETARG_TEXT_PP(0), queue_size, false, label);
+
+	/*
+	 * The rows are never returned: do not keep them (a large result would
+	 * fill memory and disk, or fail on temp_file_limit).  The worker still
+	 * sends them, with the command tags that give row_count; reading its
+	 * queue notes tags and errors and drops the rest, as for a submitted
+	 * worker, whose results cannot be read either.
+	 */
+	task->results_disabled = true;
 	finished = api110_wait_or_stop(task, timeout_ms > 0 ? timeout_ms : -1);
 	if (!finished)
 		pgbg_cancel(task, PGBG_RUN_CANCEL_GRACE_MS);

@@ -59,4 +59,18 @@ SELECT label, state, completed, has_error
   FROM pg_background_drain_v2(ARRAY[(:d1, :dc1), (:d2, :dc2), (:d1, :dc1)]::pg_background_handle[]);
 SELECT count(*) AS tracked FROM pg_background_list;
 
+--
+-- 3. run_v2 does not keep the rows it never returns: a large result neither
+--    fills the disk nor fails on temp_file_limit; row_count is still right.
+--
+SET work_mem = '64kB';
+SET temp_file_limit = '1MB';
+SELECT * FROM pg_temp.try($$SELECT * FROM pg_background_run_v2(
+    'SELECT repeat(''x'', 1000) FROM generate_series(1, 10000)')$$);
+SELECT completed, timed_out, has_error, row_count, command_tag, sqlstate
+  FROM pg_background_run_v2('SELECT repeat(''x'', 1000) FROM generate_series(1, 10000)');
+RESET temp_file_limit;
+RESET work_mem;
+SELECT count(*) AS tracked FROM pg_background_list;
+
 DROP TABLE hostile_t;
