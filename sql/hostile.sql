@@ -73,4 +73,34 @@ RESET temp_file_limit;
 RESET work_mem;
 SELECT count(*) AS tracked FROM pg_background_list;
 
+--
+-- 4. error_info_v2 is the error a result read would raise: it says too when
+--    part of the work had committed before the error or the cancel.
+--
+\i sql/include/wait_until.sql
+CREATE PROCEDURE hostile_commit_then(lock bool) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO hostile_t VALUES (4);
+    COMMIT;
+    IF lock THEN
+        PERFORM pg_advisory_xact_lock(912004);
+    END IF;
+    PERFORM 1 / 0;
+END
+$$;
+SELECT pid AS e1, cookie AS ec1 FROM pg_background_launch_v2('CALL hostile_commit_then(false)') \gset
+SELECT pg_background_wait_v2(:e1, :ec1);
+SELECT sqlstate, message, detail FROM pg_background_error_info_v2(:e1, :ec1);
+SELECT * FROM pg_temp.try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x text)', :e1, :ec1));
+SELECT pg_advisory_lock(912004);
+SELECT pid AS e2, cookie AS ec2 FROM pg_background_launch_v2('CALL hostile_commit_then(true)') \gset
+SELECT pg_temp.wait_until(format(
+    $$EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock')$$, :e2));
+SELECT pg_background_cancel_v2_grace(:e2, :ec2, 60000);
+SELECT sqlstate, message ~ 'was canceled' AS canceled, detail FROM pg_background_error_info_v2(:e2, :ec2);
+SELECT * FROM pg_temp.try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x text)', :e2, :ec2));
+SELECT pg_advisory_unlock(912004);
+SELECT count(*) AS committed FROM hostile_t WHERE x = 4;
+DROP PROCEDURE hostile_commit_then(bool);
+
 DROP TABLE hostile_t;
