@@ -498,8 +498,16 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 	int32		timeout_ms;
 	char	   *label;
 	PgbgTask   *task;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	if (PG_ARGISNULL(0))
+	/*
+	 * Called where no rows can be returned (in a SELECT list, without a
+	 * column definition list): refuse before launching, not once the
+	 * worker runs (pgbg_materialize raises the error).
+	 */
+	if (PG_ARGISNULL(0) || rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0 ||
+		rsinfo->expectedDesc == NULL)
 	{
 		TupleDesc	tupdesc;
 		Tuplestorestate *tupstore;

@@ -103,4 +103,14 @@ SELECT pg_advisory_unlock(912004);
 SELECT count(*) AS committed FROM hostile_t WHERE x = 4;
 DROP PROCEDURE hostile_commit_then(bool);
 
+--
+-- 5. run_query_v2 where it cannot return rows (in a SELECT list) is refused
+--    before anything is launched.
+--
+SELECT workers_launched AS launched_before FROM pg_background_stats_v2() \gset
+SELECT * FROM pg_temp.try($$SELECT pg_background_run_query_v2('INSERT INTO hostile_t VALUES (5); SELECT 1')$$);
+SELECT workers_launched - :launched_before AS launched FROM pg_background_stats_v2();
+SELECT count(*) AS tracked FROM pg_background_list;
+SELECT count(*) AS committed FROM hostile_t WHERE x = 5;
+
 DROP TABLE hostile_t;
