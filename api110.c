@@ -523,14 +523,37 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 	if (timeout_ms > 0 && !api110_wait_or_stop(task, timeout_ms))
 	{
 		int			pid = task->pid;
+		bool		committed;
+		int			commits;
 
 		pgbg_cancel(task, PGBG_RUN_CANCEL_GRACE_MS);
-		pgbg_detach(task);
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d did not finish within %d ms",
-						pid, timeout_ms),
-				 errdetail("It was canceled; its transaction did not commit.")));
+
+		/*
+		 * Truthful outcomes: a worker whose SQL committed before the cancel
+		 * reached it has finished, and its rows are the result; one that had
+		 * committed part of its work (a procedure's COMMIT) says so.
+		 */
+		SpinLockAcquire(&task->fixed->mutex);
+		committed = task->fixed->committed;
+		commits = task->fixed->commits;
+		SpinLockRelease(&task->fixed->mutex);
+		if (!committed)
+		{
+			pgbg_detach(task);
+			if (commits > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("pg_background worker with PID %d did not finish within %d ms",
+								pid, timeout_ms),
+						 errdetail_plural("It was canceled; part of its work had already committed (%d commit) before it stopped.",
+										  "It was canceled; part of its work had already committed (%d commits) before it stopped.",
+										  commits, commits)));
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("pg_background worker with PID %d did not finish within %d ms",
+							pid, timeout_ms),
+					 errdetail("It was canceled; its transaction did not commit.")));
+		}
 	}
 
 	/*

@@ -113,4 +113,34 @@ SELECT workers_launched - :launched_before AS launched FROM pg_background_stats_
 SELECT count(*) AS tracked FROM pg_background_list;
 SELECT count(*) AS committed FROM hostile_t WHERE x = 5;
 
+--
+-- 6. run_query_v2 on timeout says whether part of the work had committed
+--    (checked against the table, whether or not the worker got that far).
+--
+CREATE PROCEDURE hostile_commit_wait() LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO hostile_t VALUES (6);
+    COMMIT;
+    PERFORM pg_advisory_xact_lock(912006);
+END
+$$;
+SELECT pg_advisory_lock(912006);
+CREATE FUNCTION pg_temp.run_timeout_detail() RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    det text;
+BEGIN
+    PERFORM * FROM pg_background_run_query_v2('CALL hostile_commit_wait()', 0, 2000)
+        AS (x text);
+    RETURN 'no error';
+EXCEPTION WHEN query_canceled THEN
+    GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+    RETURN det;
+END
+$fn$;
+SELECT pg_temp.run_timeout_detail() AS detail \gset
+SELECT :'detail' ~ 'part of its work had already committed \(1 commit\)'
+       = EXISTS (SELECT FROM hostile_t WHERE x = 6) AS truthful;
+SELECT pg_advisory_unlock(912006);
+DROP PROCEDURE hostile_commit_wait();
+
 DROP TABLE hostile_t;
