@@ -282,15 +282,17 @@ extern void pgbg_prepare_tag_decoder(TupleDesc tupdesc, FmgrInfo *finfo,
 									 Oid *typioparam);
 extern Datum pgbg_decode_tag(const char *tag, TupleDesc tupdesc,
 							 FmgrInfo *finfo, Oid typioparam);
-extern bool pgbg_binary_safe(Oid typid, int32 typmod);
-extern void pgbg_worker_pin_encoding(void);
 extern int	pgbg_transmission_modes_set(void);
 extern void pgbg_transmission_modes_reset(int nestlevel);
-extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);
 extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 								TupleDesc tupdesc, FmgrInfo *finfo,
 								Oid *typioparams, Datum *values, bool *nulls);
 extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
 								  FmgrInfo *finfo, Oid *typioparams);
+
+/* transport_send.c */
+extern bool pgbg_binary_safe(Oid typid, int32 typmod);
+extern void pgbg_worker_pin_encoding(void);
+extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);
 
 #endif							/* PG_BACKGROUND_H */
