@@ -94,7 +94,6 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
-static bool launcher_is_registered(PgbgTask *task);
 static bool launcher_wait_pinned(PgbgTask *task, int timeout_ms);
 
 /* ------------------------------------------------------------------------
@@ -689,13 +688,6 @@ pgbg_unpin_task(PgbgTask *task)
 	}
 }
 
-/* Is the task still in this session's registry? */
-static bool
-launcher_is_registered(PgbgTask *task)
-{
-	return list_member_ptr(pgbg_tasks, task);
-}
-
 /*
  * Read what a task's worker has sent so far into its local buffer, without
  * waiting and without consuming anything; returns whether the task has
@@ -731,10 +723,15 @@ pgbg_refresh_task(PgbgTask *task)
 	return ended;
 }
 
+/*
+ * Is the task still in this session's registry?  User code run while a
+ * task is refreshed may have detached it, or another task of a list being
+ * walked.
+ */
 bool
 pgbg_task_registered(PgbgTask *task)
 {
-	return launcher_is_registered(task);
+	return list_member_ptr(pgbg_tasks, task);
 }
 
 /*
@@ -902,9 +899,9 @@ launcher_refresh(void)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (!launcher_is_registered(task) || task->busy || task->accounted)
+		if (!pgbg_task_registered(task) || task->busy || task->accounted)
 			continue;
-		if (pgbg_refresh_task(task) && launcher_is_registered(task))
+		if (pgbg_refresh_task(task) && pgbg_task_registered(task))
 			pgbg_account(task);
 	}
 	list_free(tasks);
@@ -1218,26 +1215,16 @@ pgbg_list(FunctionCallInfo fcinfo)
 					 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool, label text).")));
 
 	/*
-	 * Passing a task's notices on can run user code that changes the
-	 * registry: walk a copy, skip tasks that have left it, and do not read
-	 * the queue of a task another statement is reading (re-entrancy).
+	 * launcher_refresh() above picked up every task's errors and state
+	 * changes (and ran whatever user code passing notices on runs); nothing
+	 * below runs user code, so the registry stays as it is now.
 	 */
-	tasks = list_copy(pgbg_tasks);
+	tasks = pgbg_my_tasks();
 	foreach(lc, tasks)
 	{
 		PgbgTask   *task = lfirst(lc);
 		Datum		values[lengthof(pgbg_list_types)];
 		bool		nulls[lengthof(pgbg_list_types)];
-
-		if (!launcher_is_registered(task))
-			continue;
-		if (task->user_id != GetUserId() && !superuser())
-			continue;
-
-		/* pick up errors and state changes without blocking */
-		(void) pgbg_refresh_task(task);
-		if (!launcher_is_registered(task))
-			continue;
 
 		MemSet(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(task->pid);
