@@ -94,7 +94,17 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
-static bool launcher_wait_pinned(PgbgTask *task, int timeout_ms);
+static void launcher_refresh_pinned(PgbgTask *task, void *arg);
+
+/* pgbg_wait's arguments and answer, through pgbg_with_task_pinned */
+typedef struct LauncherWait
+{
+	int			timeout_ms;
+	bool		ended;
+} LauncherWait;
+
+static void launcher_wait_pinned(PgbgTask *task, void *arg);
+static bool launcher_wait_loop(PgbgTask *task, int timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Launch
@@ -670,15 +680,15 @@ pgbg_check_not_busy(PgbgTask *task)
 				 errhint("Call these functions after the statement that reads the results.")));
 }
 
-void
-pgbg_pin_task(PgbgTask *task)
+static void
+launcher_pin_task(PgbgTask *task)
 {
 	pgbg_check_not_busy(task);
 	task->busy = true;
 }
 
-void
-pgbg_unpin_task(PgbgTask *task)
+static void
+launcher_unpin_task(PgbgTask *task)
 {
 	task->busy = false;
 	if (task->release_pending)
@@ -686,6 +696,46 @@ pgbg_unpin_task(PgbgTask *task)
 		task->release_pending = false;
 		pgbg_release_task(task);
 	}
+}
+
+/*
+ * Run fn(task, arg) with the task pinned, and unpin it on every way out.
+ * The one place that pins: reading, waiting and refreshing all go through
+ * here.
+ */
+void
+pgbg_with_task_pinned(PgbgTask *task, PgbgPinnedFunc fn, void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	launcher_pin_task(task);
+	PG_TRY();
+	{
+		fn(task, arg);
+	}
+	PG_CATCH();
+	{
+		/* fn may have been in the task's contexts: leave them first */
+		MemoryContextSwitchTo(cxt);
+
+		/*
+		 * A worker's error being thrown keeps its file and function names
+		 * by reference (elog.c assumes they are constants), and they point
+		 * into the task's message context (results.c).  If the unpin
+		 * releases the task, that context must not go with it: let it live
+		 * as long as the caller's memory, as parallel.c keeps its message
+		 * context until the next message.
+		 */
+		if (task->release_pending && task->msgcxt != NULL)
+		{
+			MemoryContextSetParent(task->msgcxt, cxt);
+			task->msgcxt = NULL;
+		}
+		launcher_unpin_task(task);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	launcher_unpin_task(task);
 }
 
 /*
@@ -700,27 +750,20 @@ pgbg_unpin_task(PgbgTask *task)
 bool
 pgbg_refresh_task(PgbgTask *task)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ended = false;
+	bool		ended = false;
 
 	if (task->busy)
 		return task->stream_ended;
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		while (pgbg_pump(task, true))
-			;
-		ended = pgbg_task_finished(task);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
+	pgbg_with_task_pinned(task, launcher_refresh_pinned, &ended);
 	return ended;
+}
+
+static void
+launcher_refresh_pinned(PgbgTask *task, void *arg)
+{
+	while (pgbg_pump(task, true))
+		;
+	*(bool *) arg = pgbg_task_finished(task);
 }
 
 /*
@@ -1046,27 +1089,22 @@ pgbg_task_finished(PgbgTask *task)
 bool
 pgbg_wait(PgbgTask *task, int timeout_ms)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	bool		ended;
+	LauncherWait w = {timeout_ms, false};
 
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		ended = launcher_wait_pinned(task, timeout_ms);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
-	return ended;
+	pgbg_with_task_pinned(task, launcher_wait_pinned, &w);
+	return w.ended;
+}
+
+static void
+launcher_wait_pinned(PgbgTask *task, void *arg)
+{
+	LauncherWait *w = (LauncherWait *) arg;
+
+	w->ended = launcher_wait_loop(task, w->timeout_ms);
 }
 
 static bool
-launcher_wait_pinned(PgbgTask *task, int timeout_ms)
+launcher_wait_loop(PgbgTask *task, int timeout_ms)
 {
 	TimestampTz deadline = 0;
 

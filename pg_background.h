@@ -184,7 +184,8 @@ typedef struct PgbgTask
 	 * Set while a read or a wait uses the task: user code it runs (a type's
 	 * input function, a domain check, emit_log_hook) may call back into us
 	 * for the same task, and must not free or consume it (see launcher.c,
-	 * pgbg_pin_task).  A release asked for meanwhile waits for the unpin.
+	 * pgbg_with_task_pinned).  A release asked for meanwhile waits for the
+	 * unpin.
 	 */
 	bool		busy;
 	bool		release_pending;
@@ -238,11 +239,12 @@ extern void pgbg_cancel(PgbgTask *task, int grace_ms);
 extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
 extern void pgbg_release_task(PgbgTask *task);
-extern void pgbg_pin_task(PgbgTask *task);
 extern void pgbg_check_not_busy(PgbgTask *task);
 extern bool pgbg_refresh_task(PgbgTask *task);
 extern bool pgbg_task_registered(PgbgTask *task);
-extern void pgbg_unpin_task(PgbgTask *task);
+typedef void (*PgbgPinnedFunc) (PgbgTask *task, void *arg);
+extern void pgbg_with_task_pinned(PgbgTask *task, PgbgPinnedFunc fn,
+								  void *arg);
 extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);

@@ -49,6 +49,7 @@ typedef struct PgbgResultState
 static MemoryContext results_message_context(PgbgTask *task);
 static bool results_pump_one(PgbgTask *task, bool nowait);
 static void results_read(PgbgTask *task, FunctionCallInfo fcinfo);
+static void results_read_and_release(PgbgTask *task, void *arg);
 static void results_check_buffer_complete(PgbgTask *task);
 static bool results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg);
 static void results_buffer_message(PgbgTask *task, PgbgMessage *msg);
@@ -438,38 +439,15 @@ results_fill_until_rowdesc(PgbgTask *task)
 void
 pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	pgbg_with_task_pinned(task, results_read_and_release, fcinfo);
+}
 
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		results_read(task, fcinfo);
-		/* releases the task once unpinned */
-		pgbg_release_task(task);
-	}
-	PG_CATCH();
-	{
-		/* the read may have been in the task's context: leave it first */
-		MemoryContextSwitchTo(cxt);
-
-		/*
-		 * A worker's error being thrown keeps its file and function names
-		 * by reference (elog.c assumes they are constants), and they point
-		 * into the message context.  If the error also releases the task,
-		 * that context must not go with it: let it live as long as this
-		 * statement's memory, as parallel.c keeps its message context until
-		 * the next message.
-		 */
-		if (task->release_pending && task->msgcxt != NULL)
-		{
-			MemoryContextSetParent(task->msgcxt, cxt);
-			task->msgcxt = NULL;
-		}
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
+/* With the task pinned: read it, then release it (once unpinned). */
+static void
+results_read_and_release(PgbgTask *task, void *arg)
+{
+	results_read(task, (FunctionCallInfo) arg);
+	pgbg_release_task(task);
 }
 
 /*
