@@ -293,8 +293,10 @@ extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
 								  FmgrInfo *finfo, Oid *typioparams);
 
 /* transport_send.c */
+struct PortalData;
 extern bool pgbg_binary_safe(Oid typid, int32 typmod);
 extern void pgbg_worker_pin_encoding(void);
-extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);
+extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner,
+											   struct PortalData *portal);
 
 #endif							/* PG_BACKGROUND_H */

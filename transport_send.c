@@ -29,6 +29,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/portal.h"
 #include "utils/typcache.h"
 
 #include "pg_background.h"
@@ -291,7 +292,7 @@ typedef struct PgbgRowReceiver
 	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
 	TupleTableSlot *sendSlot;
 	char	   *encode;			/* per column: 'a', 'A' or 0 */
-	bool		has_text;		/* a column goes as text */
+	bool		has_text;		/* a column goes as text (portal's formats) */
 	MemoryContext rowContext;
 } PgbgRowReceiver;
 
@@ -305,14 +306,10 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	rr->inner->rStartup(rr->inner, operation, typeinfo);
 
 	rr->encode = palloc0(Max(typeinfo->natts, 1));
-	rr->has_text = false;
 	for (i = 0; i < typeinfo->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
 
-		/* the same test as worker_set_formats */
-		if (!pgbg_binary_safe(att->atttypid, att->atttypmod))
-			rr->has_text = true;
 		if (att->atttypid == RECORDOID)
 			rr->encode[i] = 'a';
 		else if (get_element_type(att->atttypid) == RECORDOID)
@@ -415,11 +412,20 @@ row_receiver_destroy(DestReceiver *self)
 	pfree(rr);
 }
 
-/* Wrap the worker's printtup receiver (DestRemote, portal already set). */
+/*
+ * Wrap the worker's printtup receiver (DestRemote, set up for this portal,
+ * whose result formats worker_set_formats chose).
+ */
 DestReceiver *
-pgbg_create_row_receiver(DestReceiver *inner)
+pgbg_create_row_receiver(DestReceiver *inner, Portal portal)
 {
 	PgbgRowReceiver *rr = palloc0(sizeof(PgbgRowReceiver));
+	int			i;
+
+	if (portal->formats != NULL)
+		for (i = 0; i < portal->tupDesc->natts; i++)
+			if (portal->formats[i] == 0)
+				rr->has_text = true;
 
 	rr->pub.receiveSlot = row_receiver_receive;
 	rr->pub.rStartup = row_receiver_startup;

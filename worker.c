@@ -556,7 +556,7 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	if (is_last && dest == DestRemote)
 	{
 		SetRemoteDestReceiverParams(receiver, portal);
-		receiver = pgbg_create_row_receiver(receiver);
+		receiver = pgbg_create_row_receiver(receiver, portal);
 	}
 	MemoryContextSwitchTo(oldcontext);
 
