@@ -268,6 +268,8 @@ extern List *pgbg_my_tasks(void);
 /* results.c */
 extern bool pgbg_pump(PgbgTask *task, bool nowait);
 extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
+extern bool pgbg_stop_error(PgbgTask *task, bool lost, ErrorData *edata);
+extern void pgbg_note_partial_commits(PgbgTask *task, ErrorData *edata);
 
 /* worker.c */
 extern void pgbg_worker_run(dsm_handle handle);
