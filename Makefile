@@ -6,7 +6,8 @@
 # Against your server:    make installcheck           (PGHOST, PGPORT, PGUSER)
 
 MODULE_big = pg_background
-OBJS = pg_background.o launcher.o results.o worker.o transport.o api19.o api110.o
+OBJS = pg_background.o launcher.o results.o worker.o transport.o transport_send.o \
+	api19.o api110.o
 PGFILEDESC = "pg_background - run SQL in background workers"
 
 EXTENSION = pg_background

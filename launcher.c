@@ -94,8 +94,17 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
-static bool launcher_is_registered(PgbgTask *task);
-static bool launcher_wait_pinned(PgbgTask *task, int timeout_ms);
+static void launcher_refresh_pinned(PgbgTask *task, void *arg);
+
+/* pgbg_wait's arguments and answer, through pgbg_with_task_pinned */
+typedef struct LauncherWait
+{
+	int			timeout_ms;
+	bool		ended;
+} LauncherWait;
+
+static void launcher_wait_pinned(PgbgTask *task, void *arg);
+static bool launcher_wait_loop(PgbgTask *task, int timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Launch
@@ -671,15 +680,15 @@ pgbg_check_not_busy(PgbgTask *task)
 				 errhint("Call these functions after the statement that reads the results.")));
 }
 
-void
-pgbg_pin_task(PgbgTask *task)
+static void
+launcher_pin_task(PgbgTask *task)
 {
 	pgbg_check_not_busy(task);
 	task->busy = true;
 }
 
-void
-pgbg_unpin_task(PgbgTask *task)
+static void
+launcher_unpin_task(PgbgTask *task)
 {
 	task->busy = false;
 	if (task->release_pending)
@@ -689,11 +698,44 @@ pgbg_unpin_task(PgbgTask *task)
 	}
 }
 
-/* Is the task still in this session's registry? */
-static bool
-launcher_is_registered(PgbgTask *task)
+/*
+ * Run fn(task, arg) with the task pinned, and unpin it on every way out.
+ * The one place that pins: reading, waiting and refreshing all go through
+ * here.
+ */
+void
+pgbg_with_task_pinned(PgbgTask *task, PgbgPinnedFunc fn, void *arg)
 {
-	return list_member_ptr(pgbg_tasks, task);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	launcher_pin_task(task);
+	PG_TRY();
+	{
+		fn(task, arg);
+	}
+	PG_CATCH();
+	{
+		/* fn may have been in the task's contexts: leave them first */
+		MemoryContextSwitchTo(cxt);
+
+		/*
+		 * A worker's error being thrown keeps its file and function names
+		 * by reference (elog.c assumes they are constants), and they point
+		 * into the task's message context (results.c).  If the unpin
+		 * releases the task, that context must not go with it: let it live
+		 * as long as the caller's memory, as parallel.c keeps its message
+		 * context until the next message.
+		 */
+		if (task->release_pending && task->msgcxt != NULL)
+		{
+			MemoryContextSetParent(task->msgcxt, cxt);
+			task->msgcxt = NULL;
+		}
+		launcher_unpin_task(task);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	launcher_unpin_task(task);
 }
 
 /*
@@ -708,33 +750,31 @@ launcher_is_registered(PgbgTask *task)
 bool
 pgbg_refresh_task(PgbgTask *task)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ended = false;
+	bool		ended = false;
 
 	if (task->busy)
 		return task->stream_ended;
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		while (pgbg_pump(task, true))
-			;
-		ended = pgbg_task_finished(task);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
+	pgbg_with_task_pinned(task, launcher_refresh_pinned, &ended);
 	return ended;
 }
 
+static void
+launcher_refresh_pinned(PgbgTask *task, void *arg)
+{
+	while (pgbg_pump(task, true))
+		;
+	*(bool *) arg = pgbg_task_finished(task);
+}
+
+/*
+ * Is the task still in this session's registry?  User code run while a
+ * task is refreshed may have detached it, or another task of a list being
+ * walked.
+ */
 bool
 pgbg_task_registered(PgbgTask *task)
 {
-	return launcher_is_registered(task);
+	return list_member_ptr(pgbg_tasks, task);
 }
 
 /*
@@ -902,9 +942,9 @@ launcher_refresh(void)
 	{
 		PgbgTask   *task = lfirst(lc);
 
-		if (!launcher_is_registered(task) || task->busy || task->accounted)
+		if (!pgbg_task_registered(task) || task->busy || task->accounted)
 			continue;
-		if (pgbg_refresh_task(task) && launcher_is_registered(task))
+		if (pgbg_refresh_task(task) && pgbg_task_registered(task))
 			pgbg_account(task);
 	}
 	list_free(tasks);
@@ -1049,27 +1089,22 @@ pgbg_task_finished(PgbgTask *task)
 bool
 pgbg_wait(PgbgTask *task, int timeout_ms)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	bool		ended;
+	LauncherWait w = {timeout_ms, false};
 
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		ended = launcher_wait_pinned(task, timeout_ms);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
-	return ended;
+	pgbg_with_task_pinned(task, launcher_wait_pinned, &w);
+	return w.ended;
+}
+
+static void
+launcher_wait_pinned(PgbgTask *task, void *arg)
+{
+	LauncherWait *w = (LauncherWait *) arg;
+
+	w->ended = launcher_wait_loop(task, w->timeout_ms);
 }
 
 static bool
-launcher_wait_pinned(PgbgTask *task, int timeout_ms)
+launcher_wait_loop(PgbgTask *task, int timeout_ms)
 {
 	TimestampTz deadline = 0;
 
@@ -1218,26 +1253,16 @@ pgbg_list(FunctionCallInfo fcinfo)
 					 errhint("Use AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool, label text).")));
 
 	/*
-	 * Passing a task's notices on can run user code that changes the
-	 * registry: walk a copy, skip tasks that have left it, and do not read
-	 * the queue of a task another statement is reading (re-entrancy).
+	 * launcher_refresh() above picked up every task's errors and state
+	 * changes (and ran whatever user code passing notices on runs); nothing
+	 * below runs user code, so the registry stays as it is now.
 	 */
-	tasks = list_copy(pgbg_tasks);
+	tasks = pgbg_my_tasks();
 	foreach(lc, tasks)
 	{
 		PgbgTask   *task = lfirst(lc);
 		Datum		values[lengthof(pgbg_list_types)];
 		bool		nulls[lengthof(pgbg_list_types)];
-
-		if (!launcher_is_registered(task))
-			continue;
-		if (task->user_id != GetUserId() && !superuser())
-			continue;
-
-		/* pick up errors and state changes without blocking */
-		(void) pgbg_refresh_task(task);
-		if (!launcher_is_registered(task))
-			continue;
 
 		MemSet(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(task->pid);

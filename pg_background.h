@@ -184,7 +184,8 @@ typedef struct PgbgTask
 	 * Set while a read or a wait uses the task: user code it runs (a type's
 	 * input function, a domain check, emit_log_hook) may call back into us
 	 * for the same task, and must not free or consume it (see launcher.c,
-	 * pgbg_pin_task).  A release asked for meanwhile waits for the unpin.
+	 * pgbg_with_task_pinned).  A release asked for meanwhile waits for the
+	 * unpin.
 	 */
 	bool		busy;
 	bool		release_pending;
@@ -238,11 +239,12 @@ extern void pgbg_cancel(PgbgTask *task, int grace_ms);
 extern bool pgbg_wait(PgbgTask *task, int timeout_ms);
 extern void pgbg_list(FunctionCallInfo fcinfo);
 extern void pgbg_release_task(PgbgTask *task);
-extern void pgbg_pin_task(PgbgTask *task);
 extern void pgbg_check_not_busy(PgbgTask *task);
 extern bool pgbg_refresh_task(PgbgTask *task);
 extern bool pgbg_task_registered(PgbgTask *task);
-extern void pgbg_unpin_task(PgbgTask *task);
+typedef void (*PgbgPinnedFunc) (PgbgTask *task, void *arg);
+extern void pgbg_with_task_pinned(PgbgTask *task, PgbgPinnedFunc fn,
+								  void *arg);
 extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);
@@ -266,6 +268,8 @@ extern List *pgbg_my_tasks(void);
 /* results.c */
 extern bool pgbg_pump(PgbgTask *task, bool nowait);
 extern void pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo);
+extern bool pgbg_stop_error(PgbgTask *task, bool lost, ErrorData *edata);
+extern void pgbg_note_partial_commits(PgbgTask *task, ErrorData *edata);
 
 /* worker.c */
 extern void pgbg_worker_run(dsm_handle handle);
@@ -282,15 +286,19 @@ extern void pgbg_prepare_tag_decoder(TupleDesc tupdesc, FmgrInfo *finfo,
 									 Oid *typioparam);
 extern Datum pgbg_decode_tag(const char *tag, TupleDesc tupdesc,
 							 FmgrInfo *finfo, Oid typioparam);
-extern bool pgbg_binary_safe(Oid typid, int32 typmod);
-extern void pgbg_worker_pin_encoding(void);
 extern int	pgbg_transmission_modes_set(void);
 extern void pgbg_transmission_modes_reset(int nestlevel);
-extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner);
 extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 								TupleDesc tupdesc, FmgrInfo *finfo,
 								Oid *typioparams, Datum *values, bool *nulls);
 extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
 								  FmgrInfo *finfo, Oid *typioparams);
+
+/* transport_send.c */
+struct PortalData;
+extern bool pgbg_binary_safe(Oid typid, int32 typmod);
+extern void pgbg_worker_pin_encoding(void);
+extern DestReceiver *pgbg_create_row_receiver(DestReceiver *inner,
+											   struct PortalData *portal);
 
 #endif							/* PG_BACKGROUND_H */

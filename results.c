@@ -49,6 +49,7 @@ typedef struct PgbgResultState
 static MemoryContext results_message_context(PgbgTask *task);
 static bool results_pump_one(PgbgTask *task, bool nowait);
 static void results_read(PgbgTask *task, FunctionCallInfo fcinfo);
+static void results_read_and_release(PgbgTask *task, void *arg);
 static void results_check_buffer_complete(PgbgTask *task);
 static bool results_receive(PgbgTask *task, bool nowait, PgbgMessage *msg);
 static void results_buffer_message(PgbgTask *task, PgbgMessage *msg);
@@ -62,6 +63,7 @@ static void results_consume(PgbgResultState *state, PgbgMessage *msg);
 static void results_raise_worker_error(PgbgTask *task, PgbgMessage *msg);
 static void results_raise_lost(PgbgTask *task);
 static void results_raise_stopped(PgbgTask *task);
+static void results_throw(ErrorData *edata);
 static int	results_partial_commits(PgbgTask *task);
 
 /* ------------------------------------------------------------------------
@@ -438,38 +440,15 @@ results_fill_until_rowdesc(PgbgTask *task)
 void
 pgbg_result(PgbgTask *task, FunctionCallInfo fcinfo)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	pgbg_with_task_pinned(task, results_read_and_release, fcinfo);
+}
 
-	pgbg_pin_task(task);
-	PG_TRY();
-	{
-		results_read(task, fcinfo);
-		/* releases the task once unpinned */
-		pgbg_release_task(task);
-	}
-	PG_CATCH();
-	{
-		/* the read may have been in the task's context: leave it first */
-		MemoryContextSwitchTo(cxt);
-
-		/*
-		 * A worker's error being thrown keeps its file and function names
-		 * by reference (elog.c assumes they are constants), and they point
-		 * into the message context.  If the error also releases the task,
-		 * that context must not go with it: let it live as long as this
-		 * statement's memory, as parallel.c keeps its message context until
-		 * the next message.
-		 */
-		if (task->release_pending && task->msgcxt != NULL)
-		{
-			MemoryContextSetParent(task->msgcxt, cxt);
-			task->msgcxt = NULL;
-		}
-		pgbg_unpin_task(task);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	pgbg_unpin_task(task);
+/* With the task pinned: read it, then release it (once unpinned). */
+static void
+results_read_and_release(PgbgTask *task, void *arg)
+{
+	results_read(task, (FunctionCallInfo) arg);
+	pgbg_release_task(task);
 }
 
 /*
@@ -663,7 +642,6 @@ static void
 results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 {
 	ErrorData	edata;
-	int			commits;
 
 	if (!pgbg_parse_errornotice(msg->data, msg->len, &edata))
 		ereport(ERROR,
@@ -677,20 +655,9 @@ results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 		results_raise_stopped(task);
 
 	/* edata lives in the current context, not the task's */
-	commits = results_partial_commits(task);
+	pgbg_note_partial_commits(task, &edata);
 	pgbg_account(task);
 	pgbg_release_task(task);
-
-	/* the error rolled back only the work after the last commit: say so */
-	if (commits > 0)
-	{
-		char	   *note;
-
-		note = psprintf("Part of its work had already committed (%d %s) before the error.",
-						commits, commits == 1 ? "commit" : "commits");
-		edata.detail = edata.detail ?
-			psprintf("%s\n%s", edata.detail, note) : note;
-	}
 
 	if (edata.elevel != ERROR)
 		edata.elevel = ERROR;
@@ -705,66 +672,107 @@ results_raise_worker_error(PgbgTask *task, PgbgMessage *msg)
 static void
 results_raise_stopped(PgbgTask *task)
 {
-	int			pid = task->pid;
-	bool		timed_out = pg_atomic_read_u32(&task->fixed->timed_out) != 0;
-	int			timeout_ms = task->fixed->timeout_ms;
-	int			commits;
+	ErrorData	edata;
 
-	if (!timed_out && !task->cancel_requested)
+	if (!pgbg_stop_error(task, false, &edata))
 		return;
-
-	commits = results_partial_commits(task);
 	pgbg_account(task);
 	pgbg_release_task(task);
-	if (timed_out && commits > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
-						pid),
-				 errdetail_plural("It ran longer than %d ms; part of its work had already committed (%d commit) before it stopped.",
-								  "It ran longer than %d ms; part of its work had already committed (%d commits) before it stopped.",
-								  commits, timeout_ms, commits)));
-	if (timed_out)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
-						pid),
-				 errdetail("It ran longer than %d ms; its transaction did not commit.",
-						   timeout_ms)));
-	if (commits > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d was canceled", pid),
-				 errdetail_plural("Part of its work had already committed (%d commit) before it stopped.",
-								  "Part of its work had already committed (%d commits) before it stopped.",
-								  commits, commits)));
-	ereport(ERROR,
-			(errcode(ERRCODE_QUERY_CANCELED),
-			 errmsg("pg_background worker with PID %d was canceled", pid),
-			 errdetail("Its transaction did not commit.")));
+	results_throw(&edata);
 }
 
 /* The worker went away without saying it finished or failed. */
 static void
 results_raise_lost(PgbgTask *task)
 {
-	int			pid = task->pid;
-	int			commits;
+	ErrorData	edata;
 
-	results_raise_stopped(task);
-	commits = results_partial_commits(task);
+	(void) pgbg_stop_error(task, true, &edata);
 	pgbg_account(task);
 	pgbg_release_task(task);
+	results_throw(&edata);
+}
+
+/*
+ * The error a result read raises when the worker's own error is not the
+ * story: we stopped it (a cancel, pg_background.worker_timeout), or, when
+ * lost, its output ended without a word.  Each says whether part of its
+ * work had committed.  False when it was neither stopped nor lost.  The
+ * strings are allocated in the current memory context.  error_info_v2
+ * (api19.c) reports the same error without raising it.
+ */
+bool
+pgbg_stop_error(PgbgTask *task, bool lost, ErrorData *edata)
+{
+	bool		timed_out = pg_atomic_read_u32(&task->fixed->timed_out) != 0;
+	int			commits = results_partial_commits(task);
+	char	   *committed = NULL;	/* "(2 commits)" when any */
+
+	MemSet(edata, 0, sizeof(ErrorData));
 	if (commits > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("lost connection to pg_background worker with PID %d", pid),
-				 errdetail_plural("Part of its work had already committed (%d commit) before it ended.",
-								  "Part of its work had already committed (%d commits) before it ended.",
-								  commits, commits),
-				 errhint("More details may be available in the server log.")));
+		committed = psprintf("(%d %s)", commits,
+							 commits == 1 ? "commit" : "commits");
+	if (timed_out)
+	{
+		edata->sqlerrcode = ERRCODE_QUERY_CANCELED;
+		edata->message = psprintf("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
+								  task->pid);
+		edata->detail = committed ?
+			psprintf("It ran longer than %d ms; part of its work had already committed %s before it stopped.",
+					 task->fixed->timeout_ms, committed) :
+			psprintf("It ran longer than %d ms; its transaction did not commit.",
+					 task->fixed->timeout_ms);
+	}
+	else if (task->cancel_requested)
+	{
+		edata->sqlerrcode = ERRCODE_QUERY_CANCELED;
+		edata->message = psprintf("pg_background worker with PID %d was canceled",
+								  task->pid);
+		edata->detail = committed ?
+			psprintf("Part of its work had already committed %s before it stopped.",
+					 committed) :
+			pstrdup("Its transaction did not commit.");
+	}
+	else if (lost)
+	{
+		edata->sqlerrcode = ERRCODE_CONNECTION_FAILURE;
+		edata->message = psprintf("lost connection to pg_background worker with PID %d",
+								  task->pid);
+		if (committed)
+			edata->detail = psprintf("Part of its work had already committed %s before it ended.",
+									 committed);
+		edata->hint = pstrdup("More details may be available in the server log.");
+	}
+	else
+		return false;
+	return true;
+}
+
+/*
+ * The worker's own error rolled back only the work after its last commit:
+ * add that to its detail.
+ */
+void
+pgbg_note_partial_commits(PgbgTask *task, ErrorData *edata)
+{
+	int			commits = results_partial_commits(task);
+	char	   *note;
+
+	if (commits == 0)
+		return;
+	note = psprintf("Part of its work had already committed (%d %s) before the error.",
+					commits, commits == 1 ? "commit" : "commits");
+	edata->detail = edata->detail ?
+		psprintf("%s\n%s", edata->detail, note) : note;
+}
+
+/* Raise an error built by pgbg_stop_error. */
+static void
+results_throw(ErrorData *edata)
+{
 	ereport(ERROR,
-			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("lost connection to pg_background worker with PID %d", pid),
-			 errhint("More details may be available in the server log.")));
+			(errcode(edata->sqlerrcode),
+			 errmsg_internal("%s", edata->message),
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+			 edata->hint ? errhint("%s", edata->hint) : 0));
 }

@@ -556,7 +556,7 @@ worker_run_statement(RawStmt *parsetree, const char *sql, bool is_last,
 	if (is_last && dest == DestRemote)
 	{
 		SetRemoteDestReceiverParams(receiver, portal);
-		receiver = pgbg_create_row_receiver(receiver);
+		receiver = pgbg_create_row_receiver(receiver, portal);
 	}
 	MemoryContextSwitchTo(oldcontext);
 
@@ -606,7 +606,7 @@ worker_refuse_statement(Node *stmt)
  * Send each column in binary when its type can be sent and received that
  * way, otherwise in text: the launcher sees the choice in the row
  * description.  Anonymous records always go in binary, through the row
- * receiver of transport.c (pgbg_create_row_receiver).
+ * receiver of transport_send.c (pgbg_create_row_receiver).
  */
 static void
 worker_set_formats(Portal portal)

@@ -95,9 +95,8 @@ PgBgTest::query_ok($s, "SET statement_timeout = '10min'");
 
 sub poll
 {
-	my ($sql, $what) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $sql), $what);
+	return PgBgTest::poll($node, @_);
 }
 
 # Three workers of another session held at the gate (advisory lock 42), and

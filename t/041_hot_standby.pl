@@ -17,24 +17,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf(
-	'postgresql.conf', q{
-max_worker_processes = 8
-max_parallel_workers = 0
-max_parallel_workers_per_gather = 0
-max_parallel_maintenance_workers = 0
-max_logical_replication_workers = 0
-max_sync_workers_per_subscription = 0
-restart_after_crash = on
-log_line_prefix = '%m [%p] %b '
-log_min_messages = warning
-});
-$primary->start;
+my $primary =
+  PgBgTest::new_node('primary', init => { allows_streaming => 1 });
 $primary->safe_psql(
 	'postgres', q{
-CREATE EXTENSION pg_background;
 CREATE TABLE hs (a int);
 INSERT INTO hs SELECT g FROM generate_series(1, 10) g;
 });

@@ -94,7 +94,8 @@ Create, start and return a node with the extension.  Options:
 C<max_worker_processes> (default 8), C<dsm_type> (dynamic_shared_memory_type;
 C<mmap> puts every DSM segment in $PGDATA/pg_dynshmem, so dsm_count() can
 count this node's segments even when other clusters run at the same time),
-C<conf> (extra postgresql.conf text).
+C<conf> (extra postgresql.conf text), C<init> (a hash of arguments for
+PostgreSQL::Test::Cluster::init, e.g. C<< { allows_streaming => 1 } >>).
 
 =cut
 
@@ -104,7 +105,7 @@ sub new_node
 	my $mwp = $opts{max_worker_processes} // 8;
 
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(%{ $opts{init} // {} });
 	$node->append_conf(
 		'postgresql.conf', qq{
 max_worker_processes = $mwp

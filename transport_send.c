@@ -1,0 +1,437 @@
+/*-------------------------------------------------------------------------
+ *
+ * transport_send.c
+ *		The worker's side of the transport: which columns go in binary, and
+ *		the row receiver that sends each row into the shm_mq.
+ *
+ * transport.c decodes what is written here on the launcher side; the two
+ * must agree on the wire format (the layout of anonymous records, see
+ * encode_field, is read back by decode_anonymous_record there).  This
+ * file runs only in the worker; transport.c's parsers are fuzzed apart
+ * from it (fuzz/ compiles transport.c alone).
+ *
+ * Copyright (c) 2026, pg_background contributors
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "port/pg_bswap.h"
+#include "tcop/dest.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/portal.h"
+#include "utils/typcache.h"
+
+#include "pg_background.h"
+
+
+static bool binary_safe(Oid typid, int32 typmod, int depth);
+
+/*
+ * Can a value of this type go in binary?  The type needs send and receive
+ * functions, and so does everything inside it: array elements, the columns
+ * of a composite, a range's subtype.  Anonymous records always can: the
+ * row receiver below sends them in a layout that carries each field's
+ * type, with a text fallback for fields that have no binary I/O.
+ */
+bool
+pgbg_binary_safe(Oid typid, int32 typmod)
+{
+	return binary_safe(typid, typmod, 0);
+}
+
+static bool
+binary_safe(Oid typid, int32 typmod, int depth)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		ok;
+	Oid			elem;
+	char		typtype;
+	int16		typlen;
+
+	if (depth > 32)
+		return false;
+	typid = getBaseTypeAndTypmod(typid, &typmod);
+	if (typid == RECORDOID)
+		return true;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	ok = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
+	elem = typ->typelem;
+	typtype = typ->typtype;
+	typlen = typ->typlen;
+	ReleaseSysCache(tup);
+
+	if (!ok)
+		return false;
+	if (OidIsValid(elem) && typlen == -1)
+		return binary_safe(elem, -1, depth + 1);
+	if (typtype == TYPTYPE_RANGE)
+		return binary_safe(get_range_subtype(typid), -1, depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	rowdesc = lookup_rowtype_tupdesc(typid, typmod);
+		int			i;
+
+		for (i = 0; ok && i < rowdesc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(rowdesc, i);
+
+			ok = att->attisdropped ||
+				binary_safe(att->atttypid, att->atttypmod, depth + 1);
+		}
+		ReleaseTupleDesc(rowdesc);
+	}
+	return ok;
+}
+
+/*
+ * The worker's output is in the database encoding, which the launcher
+ * decodes without conversion, whatever the worker's SQL does to
+ * client_encoding (SET, RESET, a function's SET clause: pg_dump's scripts
+ * begin with SET client_encoding).  Called before each statement and each
+ * row; the setting itself keeps its value for SHOW.
+ */
+void
+pgbg_worker_pin_encoding(void)
+{
+	if (pg_get_client_encoding() != GetDatabaseEncoding())
+		(void) SetClientEncoding(GetDatabaseEncoding());
+}
+
+static void encode_anonymous_record(StringInfo buf, Datum value);
+static void encode_anonymous_record_array(StringInfo buf, Datum value);
+
+/* Start a length-prefixed part; returns where its length goes. */
+static int
+encode_begin_counted(StringInfo buf)
+{
+	int			at = buf->len;
+
+	pq_sendint32(buf, 0);
+	return at;
+}
+
+static void
+encode_end_counted(StringInfo buf, int at)
+{
+	uint32		n = pg_hton32((uint32) (buf->len - at - 4));
+
+	memcpy(buf->data + at, &n, sizeof(n));
+}
+
+/*
+ * One field of an anonymous record, as record_send() would write it (type
+ * OID, length, the send function's bytes), except that a field whose type
+ * has no binary I/O goes as InvalidOid, then its real type OID and its
+ * text form: decode_anonymous_record() reads it with the input function.
+ * Record_send writes a real type OID for every field, so InvalidOid cannot
+ * be mistaken for one.
+ */
+static void
+encode_field(StringInfo buf, Oid typid, int32 typmod, Datum value,
+			 bool isnull)
+{
+	int			at;
+
+	if (isnull)
+	{
+		pq_sendint32(buf, typid);
+		pq_sendint32(buf, -1);
+		return;
+	}
+	if (typid == RECORDOID)
+	{
+		pq_sendint32(buf, typid);
+		at = encode_begin_counted(buf);
+		encode_anonymous_record(buf, value);
+	}
+	else if (get_element_type(typid) == RECORDOID)
+	{
+		pq_sendint32(buf, typid);
+		at = encode_begin_counted(buf);
+		encode_anonymous_record_array(buf, value);
+	}
+	else if (pgbg_binary_safe(typid, typmod))
+	{
+		Oid			func;
+		bool		isvarlena;
+		bytea	   *bytes;
+
+		getTypeBinaryOutputInfo(typid, &func, &isvarlena);
+		bytes = OidSendFunctionCall(func, value);
+		pq_sendint32(buf, typid);
+		pq_sendint32(buf, VARSIZE(bytes) - VARHDRSZ);
+		pq_sendbytes(buf, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+		pfree(bytes);
+		return;
+	}
+	else
+	{
+		Oid			func;
+		bool		isvarlena;
+		char	   *str;
+		int			nestlevel;
+
+		getTypeOutputInfo(typid, &func, &isvarlena);
+		nestlevel = pgbg_transmission_modes_set();
+		str = OidOutputFunctionCall(func, value);
+		pgbg_transmission_modes_reset(nestlevel);
+		pq_sendint32(buf, InvalidOid);
+		at = encode_begin_counted(buf);
+		pq_sendint32(buf, typid);
+		appendBinaryStringInfo(buf, str, strlen(str));
+		pfree(str);
+	}
+	encode_end_counted(buf, at);
+}
+
+/* A record: its field count, then each field that is not dropped. */
+static void
+encode_anonymous_record(StringInfo buf, Datum value)
+{
+	HeapTupleHeader rec = DatumGetHeapTupleHeader(value);
+	TupleDesc	tupdesc;
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+	int			nvalid = 0;
+	int			i;
+
+	check_stack_depth();		/* records can nest */
+	tupdesc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+									 HeapTupleHeaderGetTypMod(rec));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+	heap_deform_tuple(&tuple, tupdesc, values, nulls);
+
+	for (i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			nvalid++;
+	pq_sendint32(buf, nvalid);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped)
+			encode_field(buf, att->atttypid, att->atttypmod, values[i],
+						 nulls[i]);
+	}
+	ReleaseTupleDesc(tupdesc);
+	pfree(values);
+	pfree(nulls);
+}
+
+/* An array of records, in array_send()'s layout. */
+static void
+encode_anonymous_record_array(StringInfo buf, Datum value)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int			ndim = ARR_NDIM(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nitems;
+	int			i;
+
+	pq_sendint32(buf, ndim);
+	pq_sendint32(buf, ARR_HASNULL(arr) ? 1 : 0);
+	pq_sendint32(buf, RECORDOID);
+	for (i = 0; i < ndim; i++)
+	{
+		pq_sendint32(buf, ARR_DIMS(arr)[i]);
+		pq_sendint32(buf, ARR_LBOUND(arr)[i]);
+	}
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nitems);
+	for (i = 0; i < nitems; i++)
+	{
+		int			at;
+
+		if (nulls[i])
+		{
+			pq_sendint32(buf, -1);
+			continue;
+		}
+		at = encode_begin_counted(buf);
+		encode_anonymous_record(buf, elems[i]);
+		encode_end_counted(buf, at);
+	}
+	pfree(elems);
+	pfree(nulls);
+}
+
+/*
+ * The row receiver: printtup, except that anonymous records (and arrays of
+ * them) are encoded by us.  record_send() would fail on a field without
+ * binary I/O (aclitem, in SELECT ROW(relname, relacl) FROM pg_class), and
+ * the text form cannot be read back: record_in() needs a known row type.
+ * The row description still names record; the encoded bytes reach printtup
+ * as a bytea column, which it sends as they are.
+ */
+typedef struct PgbgRowReceiver
+{
+	DestReceiver pub;
+	DestReceiver *inner;		/* printtup */
+	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
+	TupleTableSlot *sendSlot;
+	char	   *encode;			/* per column: 'a', 'A' or 0 */
+	bool		has_text;		/* a column goes as text (portal's formats) */
+	MemoryContext rowContext;
+} PgbgRowReceiver;
+
+static void
+row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+	int			i;
+
+	pgbg_worker_pin_encoding();
+	rr->inner->rStartup(rr->inner, operation, typeinfo);
+
+	rr->encode = palloc0(Max(typeinfo->natts, 1));
+	for (i = 0; i < typeinfo->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
+
+		if (att->atttypid == RECORDOID)
+			rr->encode[i] = 'a';
+		else if (get_element_type(att->atttypid) == RECORDOID)
+			rr->encode[i] = 'A';
+		else
+			continue;
+		if (rr->sendDesc == NULL)
+			rr->sendDesc = CreateTupleDescCopy(typeinfo);
+		TupleDescInitEntry(rr->sendDesc, i + 1, NameStr(att->attname),
+						   BYTEAOID, -1, 0);
+	}
+	if (rr->sendDesc == NULL)
+		return;
+	rr->sendSlot = MakeSingleTupleTableSlot(rr->sendDesc, &TTSOpsVirtual);
+	rr->rowContext = AllocSetContextCreate(CurrentMemoryContext,
+										   "pg_background row encoding",
+										   ALLOCSET_DEFAULT_SIZES);
+}
+
+static bool
+row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+	TupleTableSlot *out = rr->sendSlot;
+	MemoryContext oldcxt;
+	bool		result;
+	int			nestlevel = -1;
+	int			i;
+
+	pgbg_worker_pin_encoding();
+	if (rr->sendDesc == NULL)
+	{
+		if (!rr->has_text)
+			return rr->inner->receiveSlot(slot, rr->inner);
+		nestlevel = pgbg_transmission_modes_set();
+		result = rr->inner->receiveSlot(slot, rr->inner);
+		pgbg_transmission_modes_reset(nestlevel);
+		return result;
+	}
+
+	slot_getallattrs(slot);
+	ExecClearTuple(out);
+	oldcxt = MemoryContextSwitchTo(rr->rowContext);
+	for (i = 0; i < rr->sendDesc->natts; i++)
+	{
+		out->tts_values[i] = slot->tts_values[i];
+		out->tts_isnull[i] = slot->tts_isnull[i];
+		if (rr->encode[i] != 0 && !slot->tts_isnull[i])
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			appendStringInfoSpaces(&buf, VARHDRSZ);
+			if (rr->encode[i] == 'a')
+				encode_anonymous_record(&buf, slot->tts_values[i]);
+			else
+				encode_anonymous_record_array(&buf, slot->tts_values[i]);
+			SET_VARSIZE(buf.data, buf.len);
+			out->tts_values[i] = PointerGetDatum(buf.data);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	ExecStoreVirtualTuple(out);
+	if (rr->has_text)
+		nestlevel = pgbg_transmission_modes_set();
+	result = rr->inner->receiveSlot(out, rr->inner);
+	if (rr->has_text)
+		pgbg_transmission_modes_reset(nestlevel);
+	ExecClearTuple(out);
+	MemoryContextReset(rr->rowContext);
+	return result;
+}
+
+static void
+row_receiver_shutdown(DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+
+	rr->inner->rShutdown(rr->inner);
+	if (rr->sendSlot != NULL)
+		ExecDropSingleTupleTableSlot(rr->sendSlot);
+	if (rr->sendDesc != NULL)
+		FreeTupleDesc(rr->sendDesc);
+	if (rr->rowContext != NULL)
+		MemoryContextDelete(rr->rowContext);
+	if (rr->encode != NULL)
+		pfree(rr->encode);
+	rr->sendSlot = NULL;
+	rr->sendDesc = NULL;
+	rr->rowContext = NULL;
+	rr->encode = NULL;
+}
+
+static void
+row_receiver_destroy(DestReceiver *self)
+{
+	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
+
+	rr->inner->rDestroy(rr->inner);
+	pfree(rr);
+}
+
+/*
+ * Wrap the worker's printtup receiver (DestRemote, set up for this portal,
+ * whose result formats worker_set_formats chose).
+ */
+DestReceiver *
+pgbg_create_row_receiver(DestReceiver *inner, Portal portal)
+{
+	PgbgRowReceiver *rr = palloc0(sizeof(PgbgRowReceiver));
+	int			i;
+
+	if (portal->formats != NULL)
+		for (i = 0; i < portal->tupDesc->natts; i++)
+			if (portal->formats[i] == 0)
+				rr->has_text = true;
+
+	rr->pub.receiveSlot = row_receiver_receive;
+	rr->pub.rStartup = row_receiver_startup;
+	rr->pub.rShutdown = row_receiver_shutdown;
+	rr->pub.rDestroy = row_receiver_destroy;
+	rr->pub.mydest = inner->mydest;
+	rr->inner = inner;
+	return &rr->pub;
+}
