@@ -30,16 +30,16 @@ SELECT * FROM pg_temp.try(format(
     'SELECT * FROM pg_background_result_v2(%s, %s) AS (x text)', :h_pid, :h_cookie));
 
 -- per statement: each statement gets the whole timeout
-SET statement_timeout = '1s';
+SET statement_timeout = '3s';
 SELECT * FROM pg_background_launch_v2(
-    'SELECT pg_sleep(0.6); SELECT pg_sleep(0.6); SELECT ''both done''') \gset h_
+    'SELECT pg_sleep(1.6); SELECT pg_sleep(1.6); SELECT ''both done''') \gset h_
 RESET statement_timeout;
 SELECT * FROM pg_background_result_v2(:h_pid, :h_cookie) AS (x text);
 
 -- the worker's own SET wins, from the statement after it on
-SET statement_timeout = '1s';
+SET statement_timeout = '3s';
 SELECT * FROM pg_background_launch_v2(
-    'SET statement_timeout = 0; SELECT pg_sleep(1.5); SHOW statement_timeout') \gset h_
+    'SET statement_timeout = 0; SELECT pg_sleep(3.5); SHOW statement_timeout') \gset h_
 RESET statement_timeout;
 SELECT * FROM pg_background_result_v2(:h_pid, :h_cookie) AS (x text);
 
