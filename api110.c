@@ -115,15 +115,6 @@ api110_remaining(TimestampTz deadline)
 	return (int) Min((us + 999) / 1000, (int64) PG_INT32_MAX);
 }
 
-static bool
-api110_process_gone(PgbgTask *task)
-{
-	pid_t		pid;
-	BgwHandleStatus status = GetBackgroundWorkerPid(task->handle, &pid);
-
-	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED;
-}
-
 /*
  * The columns of pg_background_outcome for a task, or for an unknown handle
  * (task NULL): its pid and cookie, every other column NULL.  Picks up what
@@ -178,18 +169,6 @@ api110_outcome_values(PgbgTask *task, int32 pid, int64 cookie,
 	}
 	values[11] = TimestampTzGetDatum(task->launched_at);
 	nulls[11] = false;
-}
-
-static TupleDesc
-api110_result_tupdesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a composite type called in context that cannot accept it")));
-	return BlessTupleDesc(tupdesc);
 }
 
 /* The (pid, cookie) of each non-NULL element of a pg_background_handle[]. */
@@ -315,7 +294,7 @@ api110_wait_or_stop(PgbgTask *task, int timeout_ms)
 Datum
 pg_background_outcome_v2(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc = api110_result_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	Datum		values[PGBG_OUTCOME_NATTS];
 	bool		nulls[PGBG_OUTCOME_NATTS];
 	PgbgTask   *task = NULL;
@@ -439,7 +418,7 @@ pg_background_run_v2(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	tupdesc = api110_result_tupdesc(fcinfo);
+	tupdesc = pgbg_result_tupdesc(fcinfo);
 	queue_size = api110_queue_size(fcinfo, 1);
 	timeout_ms = api110_millis(fcinfo, 2, "timeout_ms");
 	label = PG_ARGISNULL(3) ? NULL : pgbg_check_label(PG_GETARG_TEXT_PP(3));
@@ -714,7 +693,7 @@ pg_background_wait_any_v2(PG_FUNCTION_ARGS)
 		{
 			if (tasks[i] == NULL)
 				continue;
-			if (pgbg_refresh_task(tasks[i]) && api110_process_gone(tasks[i]))
+			if (pgbg_refresh_task(tasks[i]) && pgbg_process_gone(tasks[i]))
 				PG_RETURN_DATUM(handles[i].datum);
 		}
 		if (timeout_ms > 0)

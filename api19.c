@@ -236,8 +236,9 @@ pgbg_task_error(PgbgTask *task, ErrorData *edata)
 	return true;
 }
 
-static TupleDesc
-api19_tupdesc(FunctionCallInfo fcinfo)
+/* The blessed row type of a function returning a composite type. */
+TupleDesc
+pgbg_result_tupdesc(FunctionCallInfo fcinfo)
 {
 	TupleDesc	tupdesc;
 
@@ -282,7 +283,7 @@ pg_background_result_info_v2(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_find_task(PG_GETARG_INT32(0), true,
 									  (uint64) PG_GETARG_INT64(1));
-	TupleDesc	tupdesc = api19_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	ErrorData	edata;
@@ -324,7 +325,7 @@ pg_background_error_info_v2(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = pgbg_find_task(PG_GETARG_INT32(0), true,
 									  (uint64) PG_GETARG_INT64(1));
-	TupleDesc	tupdesc = api19_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	ErrorData	edata;

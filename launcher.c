@@ -92,7 +92,6 @@ static void launcher_free_buffer(PgbgTask *task);
 static void launcher_reap_detached(void);
 static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
-static bool launcher_process_gone(PgbgTask *task);
 static PgbgState launcher_task_state(PgbgTask *task);
 static void launcher_refresh_pinned(PgbgTask *task, void *arg);
 
@@ -834,7 +833,7 @@ pgbg_release_task(PgbgTask *task)
 		return;
 	}
 
-	if (!task->accounted && !task->stream_ended && !launcher_process_gone(task))
+	if (!task->accounted && !task->stream_ended && !pgbg_process_gone(task))
 	{
 		MemoryContext oldcxt;
 
@@ -1044,8 +1043,8 @@ pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
  */
 
 /* Has the worker process exited (or the postmaster died)? */
-static bool
-launcher_process_gone(PgbgTask *task)
+bool
+pgbg_process_gone(PgbgTask *task)
 {
 	pid_t		pid;
 	BgwHandleStatus status = GetBackgroundWorkerPid(task->handle, &pid);
@@ -1118,7 +1117,7 @@ launcher_wait_loop(PgbgTask *task, int timeout_ms)
 
 		while (pgbg_pump(task, true))
 			;
-		if (pgbg_task_finished(task) && launcher_process_gone(task))
+		if (pgbg_task_finished(task) && pgbg_process_gone(task))
 			return true;
 
 		if (timeout_ms >= 0)
@@ -1163,7 +1162,7 @@ pgbg_cancel(PgbgTask *task, int grace_ms)
 	 */
 	if (grace_ms > 0)
 		pgbg_check_not_busy(task);
-	if (task->stream_ended || launcher_process_gone(task))
+	if (task->stream_ended || pgbg_process_gone(task))
 		return;
 
 	task->cancel_requested = true;

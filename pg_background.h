@@ -249,6 +249,7 @@ extern void pgbg_account(PgbgTask *task);
 extern void pgbg_get_stats(PgbgStats *stats);
 extern bool pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg);
 extern bool pgbg_task_finished(PgbgTask *task);
+extern bool pgbg_process_gone(PgbgTask *task);
 extern List *pgbg_session_tasks(void);
 extern const char *pgbg_task_state_name(PgbgTask *task);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
@@ -264,6 +265,7 @@ extern void pgbg_format_appname(char *buf, size_t bufsize, const char *label,
 extern bool pgbg_task_error(PgbgTask *task, ErrorData *edata);
 extern int64 pgbg_tag_rows(const char *tag);
 extern List *pgbg_my_tasks(void);
+extern TupleDesc pgbg_result_tupdesc(FunctionCallInfo fcinfo);
 
 /* results.c */
 extern bool pgbg_pump(PgbgTask *task, bool nowait);
