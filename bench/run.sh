@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh -- pg_background's benchmark suite (also: make bench).
 #
-#   bash bench/run.sh                 # the full run (about 10 minutes on 2 cores)
+#   bash bench/run.sh                 # the full run (10 to 15 minutes on 2 cores)
 #   bash bench/run.sh --quick         # a smoke run with small counts (about 1 minute)
 #   bash bench/run.sh --rounds 5 --seconds 10
 #
@@ -11,7 +11,7 @@
 #                    workload, then round 2, ... (3); the table shows medians
 #   --seconds S      length of each pgbench run, per round (5)
 #   --iterations N   executions per round of the fan-out and streaming
-#                    workloads, averaged (2)
+#                    workloads, averaged (1)
 #   --fanout N       tasks per fan-out (100)
 #   --rows N         rows of ~100 B to stream (1000000)
 #   --wide-rows N    rows of ~50 kB to stream (2000)
@@ -39,7 +39,7 @@ set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-# shellcheck source=scripts/common.sh
+# shellcheck source-path=SCRIPTDIR source=../scripts/common.sh
 . "$REPO_ROOT/scripts/common.sh"
 
 usage() {
@@ -48,7 +48,7 @@ usage() {
 
 ROUNDS=3
 SECS=5
-ITERS=2
+ITERS=1
 FANOUT=100
 ROWS=1000000
 WIDE_ROWS=2000
@@ -240,10 +240,13 @@ pgb() {
     local key=$1 script=$2 clients=$3 out=$W/$1.out tps
     if ! run "$out" "${PGBENCH[@]}" -T "$SECS" -c "$clients" -j "$clients" -f "$W/$script.sql" "$DB"; then
         { echo "pgbench for $key failed:"; tail -n 5 "$out"; } >&2
-        echo ERR; return
+        VAL=ERR; return
     fi
-    tps=$(awk -F'= ' '/^tps/ { split($2, a, " "); print a[1]; exit }' "$out")
-    awk -v t="$tps" -v c="$clients" 'BEGIN { if (t > 0) printf "%.4f\n", 1000 * c / t; else print "ERR" }'
+    # PostgreSQL 14+ prints one tps line ("without initial connection time"),
+    # 13 two: take the one that excludes connecting
+    tps=$(awk -F'= ' '/^tps/ { split($2, a, " "); v = a[1]; if (!n++ || /without|excluding/) t = v }
+                      END { print t }' "$out")
+    VAL=$(awk -v t="$tps" -v c="$clients" 'BEGIN { if (t > 0) printf "%.4f\n", 1000 * c / t; else print "ERR" }')
 }
 
 # sqlt KEY PRELUDE QUERY N: milliseconds per execution of QUERY, executed N
@@ -253,9 +256,9 @@ sqlt() {
     local key=$1 prelude=$2 q=$3 n=$4 out=$W/$1.out
     if ! run "$out" "${PSQL[@]}" -d "$DB" -c "$prelude" -c "SELECT bench_time(\$bench\$$q\$bench\$, $n)"; then
         { echo "$key failed:"; tail -n 5 "$out"; } >&2
-        echo ERR; return
+        VAL=ERR; return
     fi
-    awk 'NF { v = $0 } END { printf "%.4f\n", v }' "$out"
+    VAL=$(awk 'NF { v = $0 } END { printf "%.4f\n", v }' "$out")
 }
 
 WARM_BG="SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int4)"
@@ -318,8 +321,8 @@ T0=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
     for w in "${WORKLOADS[@]}"; do
         log "round $r/$ROUNDS: $w"
-        v=$(run_workload "$w")
-        echo "$w $r $v" >>"$W/values"
+        run_workload "$w"
+        echo "$w $r $VAL" >>"$W/values"
         drain
     done
 done
@@ -400,10 +403,11 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
 
 echo "pg_background benchmark, $START"
+[ "$QUICK" -eq 1 ] && echo "(--quick: a smoke run with small counts; do not quote these figures)"
 echo
 echo "- machine: $(nproc) CPUs ($cpu), $mem RAM; $(uname -sr)"
 echo "- server: ${PGVERSION}"
-echo "- $ROUNDS interleaved rounds, medians; pgbench runs of $SECS s; fan-out and streaming figures average $ITERS executions per round; $(( ELAPSED / 60 )) min $(( ELAPSED % 60 )) s in all"
+echo "- $ROUNDS interleaved rounds, medians; pgbench runs of $SECS s; fan-out and streaming: $ITERS execution(s) per round, averaged; $(( ELAPSED / 60 )) min $(( ELAPSED % 60 )) s in all"
 echo "- load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
 echo
 echo "Milliseconds or seconds per operation, lower is better; the ratio columns divide the pg_background figure by each reference."
