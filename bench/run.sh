@@ -200,11 +200,14 @@ INSERT INTO wide SELECT g, left(repeat(md5(g::text), ($WIDE_BYTES + 31) / 32), $
   FROM generate_series(1, $WIDE_ROWS) g;
 VACUUM (FREEZE, ANALYZE) narrow, wide;
 -- read them once into shared buffers
+\o /dev/null
 SELECT count(*), sum(length(t)) FROM narrow;
 SELECT count(*), sum(length(t)) FROM wide;
+\o
 EOF
 
 PGVERSION=$("${PSQL[@]}" -d "$DB" -c "SELECT version()")
+EXTVERSION=$("${PSQL[@]}" -d "$DB" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_background'")
 
 # ---------------------------------------------------------------------------
 # workloads
@@ -407,6 +410,12 @@ echo "pg_background benchmark, $START"
 echo
 echo "- machine: $(nproc) CPUs ($cpu), $mem RAM; $(uname -sr)"
 echo "- server: ${PGVERSION}"
+if rev=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null); then
+    [ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && rev+=" with local changes"
+    echo "- pg_background: commit $rev, extension version $EXTVERSION"
+else
+    echo "- pg_background: extension version $EXTVERSION"
+fi
 echo "- $ROUNDS interleaved rounds, medians; pgbench runs of $SECS s; fan-out and streaming: $ITERS execution(s) per round, averaged; $(( ELAPSED / 60 )) min $(( ELAPSED % 60 )) s in all"
 echo "- load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
 echo
