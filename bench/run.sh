@@ -239,9 +239,11 @@ SELECT pg_background_detach_v2(h.pid, h.cookie) FROM pg_background_launch_v2('SE
 EOF
 
 # pgb KEY SCRIPT CLIENTS: milliseconds per call and client (1000 * clients / tps)
+# (PGOPTIONS, if set, goes to pgbench's sessions)
 pgb() {
     local key=$1 script=$2 clients=$3 out=$W/$1.out tps
-    if ! run "$out" "${PGBENCH[@]}" -T "$SECS" -c "$clients" -j "$clients" -f "$W/$script.sql" "$DB"; then
+    if ! run "$out" env PGOPTIONS="${PGOPTIONS:-}" "${PGBENCH[@]}" -T "$SECS" -c "$clients" -j "$clients" \
+            -f "$W/$script.sql" "$DB"; then
         { echo "pgbench for $key failed:"; tail -n 5 "$out"; } >&2
         VAL=ERR; return
     fi
@@ -284,12 +286,19 @@ WORKLOADS=(
     wide_session wide_dbnew wide_dbkept wide_bg_default wide_bg_16mb
 )
 
+# The warm worker pool (issue 10, item 3) is measured once the library has
+# the setting pg_background.pool_size.
+POOL=$("${PSQL[@]}" -d "$DB" -c "LOAD 'pg_background'" \
+       -c "SELECT count(*) FROM pg_settings WHERE name = 'pg_background.pool_size'")
+[ "$POOL" = 1 ] && WORKLOADS+=(sel1_pool_1 sel1_pool_2)
+
 run_workload() {
     case $1 in
         sel1_session_[12]) pgb "$1" sel1_session "${1##*_}" ;;
         sel1_dbnew_[12])   pgb "$1" sel1_dbnew "${1##*_}" ;;
         sel1_dbkept_[12])  pgb "$1" sel1_dbkept "${1##*_}" ;;
         sel1_bg_[12])      pgb "$1" sel1_bg "${1##*_}" ;;
+        sel1_pool_[12])    PGOPTIONS="-c pg_background.pool_size=2" pgb "$1" sel1_bg "${1##*_}" ;;
         detach_bg_1)       pgb "$1" detach_bg 1 ;;
         fan_session)   sqlt "$1" "SELECT 1" "SELECT fanout_session($FANOUT)" "$ITERS" ;;
         fan_dbnew)     sqlt "$1" "$WARM_DB" "SELECT fanout_dblink_new($FANOUT, '$CONNSTR')" "$ITERS" ;;
@@ -425,8 +434,13 @@ echo "| workload | pg_background | in the session | dblink, new connection | dbl
 echo "|---|---|---|---|---|---|---|---|"
 row "launch + result \`SELECT 1\`, 1 client, fresh worker" "${M[sel1_bg_1]}" "${M[sel1_session_1]}" "${M[sel1_dbnew_1]}" "${M[sel1_dbkept_1]}"
 row "the same, 2 clients (per call)" "${M[sel1_bg_2]}" "${M[sel1_session_2]}" "${M[sel1_dbnew_2]}" "${M[sel1_dbkept_2]}"
-na_row "launch + result \`SELECT 1\`, 1 client, pooled worker ¹" "${M[sel1_session_1]}" "${M[sel1_dbnew_1]}" "${M[sel1_dbkept_1]}"
-na_row "the same, 2 clients, pooled worker ¹" "${M[sel1_session_2]}" "${M[sel1_dbnew_2]}" "${M[sel1_dbkept_2]}"
+if [ "$POOL" = 1 ]; then
+    row "launch + result \`SELECT 1\`, 1 client, pooled worker ¹" "${M[sel1_pool_1]}" "${M[sel1_session_1]}" "${M[sel1_dbnew_1]}" "${M[sel1_dbkept_1]}"
+    row "the same, 2 clients, pooled worker ¹" "${M[sel1_pool_2]}" "${M[sel1_session_2]}" "${M[sel1_dbnew_2]}" "${M[sel1_dbkept_2]}"
+else
+    na_row "launch + result \`SELECT 1\`, 1 client, pooled worker ¹" "${M[sel1_session_1]}" "${M[sel1_dbnew_1]}" "${M[sel1_dbkept_1]}"
+    na_row "the same, 2 clients, pooled worker ¹" "${M[sel1_session_2]}" "${M[sel1_dbnew_2]}" "${M[sel1_dbkept_2]}"
+fi
 row "launch + detach \`SELECT 1\`, 1 client ($(per_s "${M[detach_bg_1]}")) ²" "${M[detach_bg_1]}" "${M[sel1_session_1]}" "${M[sel1_dbnew_1]}" "${M[sel1_dbkept_1]}"
 row "fan-out of $FANOUT \`SELECT 1\` tasks, collected with result ³" "${M[fan_bg_result]}" "${M[fan_session]}" "${M[fan_dbnew]}" "${M[fan_dbkept]}"
 row "the same, collected with wait ³" "${M[fan_bg_wait]}" "${M[fan_session]}" "${M[fan_dbnew]}" "${M[fan_dbkept]}"
@@ -453,9 +467,13 @@ if [ "$MEM_OK" -eq 1 ]; then
 else
     echo "The memory workload failed (see above)."
 fi
+echo
+if [ "$POOL" = 1 ]; then
+    echo "1. With \`pg_background.pool_size = 2\` in each pgbench session (the warm worker pool)."
+else
+    echo "1. n/a: this build has no warm worker pool yet (\`pg_background.pool_size\`, issue 10, item 3); it is measured once it exists."
+fi
 cat <<EOF
-
-1. The warm worker pool does not exist yet (issue 10, item 3); the references are those of the fresh-worker rows.
 2. Launch returns once the worker has attached; the call then detaches it, and the worker finishes on its own. The references are those of the first row.
 3. All $FANOUT tasks launched, then collected one by one (\`pg_background_result_v2\`, or \`pg_background_wait_v2\` then \`pg_background_detach_v2\`). References: the $FANOUT queries one after the other in the session; $FANOUT dblink connections opened (\`dblink_connect\`, one after the other), each sent the query with \`dblink_send_query\`, then collected with \`dblink_get_result\` and closed; the same over $FANOUT connections opened beforehand.
 4. \`SELECT count(*), sum(length(t))\` over the rows read back (\`pg_background_result_v2\`, \`dblink\`), against the same aggregate over the table scanned in the session. The ~50 kB values are stored out of line, uncompressed. Both tables are in shared buffers; no parallel query, no JIT; \`work_mem\` is the default (4 MB), so the caller's tuplestore spills to a temporary file.
