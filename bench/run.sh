@@ -8,8 +8,8 @@
 # Options (defaults of the full run; --quick first sets small ones, and options
 # after it override them):
 #   --rounds N       rounds of every workload, interleaved: round 1 of every
-#                    workload, then round 2, ... (3); the table shows medians
-#   --seconds S      length of each pgbench run, per round (5)
+#                    workload, then round 2, ... (5); the table shows medians
+#   --seconds S      length of each pgbench run, per round (4)
 #   --iterations N   executions per round of the fan-out and streaming
 #                    workloads, averaged (1)
 #   --fanout N       tasks per fan-out (100)
@@ -33,6 +33,15 @@
 # directory removed on every exit path.  Progress goes to stderr, the report
 # to stdout.
 #
+# Workloads (pg_background side; references in the same row of the report):
+#   launch + result of SELECT 1 (pgbench, 1 and 2 clients; fresh worker, and
+#   pooled once pg_background.pool_size exists); launch + detach of SELECT 1;
+#   a fan-out of --fanout tasks collected with result_v2 and with wait_v2;
+#   streaming --rows rows of ~100 B and --wide-rows rows of ~50 kB (out of
+#   line) with the default queue and a 16 MB one; the caller's memory
+#   (/proc/self/status, and pg_backend_memory_contexts on 14+) after
+#   --cycles launch/result cycles, measured once after the rounds.
+#
 # A benchmark is not a test: the test command (scripts/run-tests.sh) neither
 # runs nor times any of this, and nothing here asserts a figure.
 set -uo pipefail
@@ -46,8 +55,8 @@ usage() {
     sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
-ROUNDS=3
-SECS=5
+ROUNDS=5
+SECS=4
 ITERS=1
 FANOUT=100
 ROWS=1000000
@@ -491,3 +500,9 @@ done
 echo '```'
 echo
 echo "</details>"
+
+# a failed workload (shown as "failed" above) fails the run
+if grep -q ' ERR$' "$W/values" || [ "$MEM_OK" -eq 0 ]; then
+    echo "some workloads failed (see the messages above)" >&2
+    exit 1
+fi
