@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh -- pg_background's benchmark suite (also: make bench).
 #
-#   bash bench/run.sh                 # the full run (10 to 15 minutes on 2 cores)
+#   bash bench/run.sh                 # the full run (about 5 minutes on 2 idle cores)
 #   bash bench/run.sh --quick         # a smoke run with small counts (about 1 minute)
 #   bash bench/run.sh --rounds 5 --seconds 10
 #
