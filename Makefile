@@ -84,3 +84,11 @@ sanitize-ubsan:
 	PGBG_SANITIZE=ubsan bash scripts/run-tests.sh
 
 .PHONY: sanitize sanitize-ubsan
+
+# The benchmark suite (bench/run.sh): its own throwaway server with the module
+# installed into a private copy of PostgreSQL; prints a Markdown table.  Not a
+# test.  BENCH_ARGS=--quick for a smoke run.
+bench:
+	bash bench/run.sh $(BENCH_ARGS)
+
+.PHONY: bench
