@@ -446,6 +446,15 @@ pg_background_run_v2(PG_FUNCTION_ARGS)
 
 	start = GetCurrentTimestamp();
 	task = pgbg_launch(PG_GETARG_TEXT_PP(0), queue_size, false, label);
+
+	/*
+	 * The rows are never returned: do not keep them (a large result would
+	 * fill memory and disk, or fail on temp_file_limit).  The worker still
+	 * sends them, with the command tags that give row_count; reading its
+	 * queue notes tags and errors and drops the rest, as for a submitted
+	 * worker, whose results cannot be read either.
+	 */
+	task->results_disabled = true;
 	finished = api110_wait_or_stop(task, timeout_ms > 0 ? timeout_ms : -1);
 	if (!finished)
 		pgbg_cancel(task, PGBG_RUN_CANCEL_GRACE_MS);
@@ -489,8 +498,16 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 	int32		timeout_ms;
 	char	   *label;
 	PgbgTask   *task;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	if (PG_ARGISNULL(0))
+	/*
+	 * Called where no rows can be returned (in a SELECT list, without a
+	 * column definition list): refuse before launching, not once the
+	 * worker runs (pgbg_materialize raises the error).
+	 */
+	if (PG_ARGISNULL(0) || rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0 ||
+		rsinfo->expectedDesc == NULL)
 	{
 		TupleDesc	tupdesc;
 		Tuplestorestate *tupstore;
@@ -506,16 +523,72 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 	if (timeout_ms > 0 && !api110_wait_or_stop(task, timeout_ms))
 	{
 		int			pid = task->pid;
+		bool		committed;
+		int			commits;
 
 		pgbg_cancel(task, PGBG_RUN_CANCEL_GRACE_MS);
-		pgbg_detach(task);
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("pg_background worker with PID %d did not finish within %d ms",
-						pid, timeout_ms),
-				 errdetail("It was canceled; its transaction did not commit.")));
+
+		/*
+		 * Truthful outcomes: a worker whose SQL committed before the cancel
+		 * reached it has finished, and its rows are the result; one that had
+		 * committed part of its work (a procedure's COMMIT) says so.
+		 */
+		SpinLockAcquire(&task->fixed->mutex);
+		committed = task->fixed->committed;
+		commits = task->fixed->commits;
+		SpinLockRelease(&task->fixed->mutex);
+		if (!committed)
+		{
+			pgbg_detach(task);
+			if (commits > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("pg_background worker with PID %d did not finish within %d ms",
+								pid, timeout_ms),
+						 errdetail_plural("It was canceled; part of its work had already committed (%d commit) before it stopped.",
+										  "It was canceled; part of its work had already committed (%d commits) before it stopped.",
+										  commits, commits)));
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("pg_background worker with PID %d did not finish within %d ms",
+							pid, timeout_ms),
+					 errdetail("It was canceled; its transaction did not commit.")));
+		}
 	}
-	pgbg_result(task, fcinfo);
+
+	/*
+	 * As while waiting: if the read fails (a cancel or statement_timeout of
+	 * this call, a column definition list that does not fit, an error
+	 * decoding a row) and the task is still ours, stop its worker, which
+	 * nobody holds a handle to.  The task is looked up again by pid and
+	 * cookie: a worker's error has freed it already.
+	 */
+	{
+		int			pid = task->pid;
+		uint64		cookie = task->cookie;
+
+		PG_TRY();
+		{
+			pgbg_result(task, fcinfo);
+		}
+		PG_CATCH();
+		{
+			ListCell   *lc;
+
+			foreach(lc, pgbg_session_tasks())
+			{
+				PgbgTask   *t = lfirst(lc);
+
+				if (t->pid != pid || t->cookie != cookie || t->stream_ended)
+					continue;
+				t->cancel_requested = true;
+				pg_atomic_write_u32(&t->fixed->cancel_requested, 1);
+				TerminateBackgroundWorker(t->handle);
+			}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	return (Datum) 0;
 }
 
@@ -540,6 +613,8 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 	int32		timeout_ms;
 	TimestampTz deadline = 0;
 	Api110Handle *handles;
+	List	   *ended_tasks = NIL;
+	ListCell   *lc;
 	int			n;
 	int			i;
 
@@ -575,8 +650,16 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 							  values, nulls);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 		if (ended)
-			pgbg_detach(task);
+			ended_tasks = list_append_unique_ptr(ended_tasks, task);
 	}
+
+	/*
+	 * Detach only once every outcome is in the result: an interrupt or an
+	 * error while waiting for a later handle (statement_timeout, a cancel)
+	 * loses the rows, so it must not have forgotten the earlier handles.
+	 */
+	foreach(lc, ended_tasks)
+		pgbg_detach((PgbgTask *) lfirst(lc));
 	return (Datum) 0;
 }
 

@@ -152,10 +152,21 @@ pgbg_task_error(PgbgTask *task, ErrorData *edata)
 {
 	bool		stopped;
 	bool		timed_out;
+	int			commits;
+	const char *unit;
 
 	MemSet(edata, 0, sizeof(ErrorData));
 	timed_out = pg_atomic_read_u32(&task->fixed->timed_out) != 0;
 	stopped = timed_out || task->cancel_requested;
+
+	/*
+	 * Truthful outcomes: like the result read, say when part of the work had
+	 * committed before the error (a procedure's COMMIT, a VACUUM).
+	 */
+	SpinLockAcquire(&task->fixed->mutex);
+	commits = task->fixed->committed ? 0 : task->fixed->commits;
+	SpinLockRelease(&task->fixed->mutex);
+	unit = commits == 1 ? "commit" : "commits";
 
 	if (task->has_error)
 	{
@@ -171,7 +182,18 @@ pgbg_task_error(PgbgTask *task, ErrorData *edata)
 		if (!stopped ||
 			(edata->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN &&
 			 edata->sqlerrcode != ERRCODE_QUERY_CANCELED))
+		{
+			if (commits > 0)
+			{
+				char	   *note;
+
+				note = psprintf("Part of its work had already committed (%d %s) before the error.",
+								commits, unit);
+				edata->detail = edata->detail ?
+					psprintf("%s\n%s", edata->detail, note) : note;
+			}
 			return true;
+		}
 	}
 	else if (!task->stream_ended || task->saw_end)
 		return false;
@@ -183,21 +205,32 @@ pgbg_task_error(PgbgTask *task, ErrorData *edata)
 		edata->sqlerrcode = ERRCODE_QUERY_CANCELED;
 		edata->message = psprintf("pg_background worker with PID %d was stopped by pg_background.worker_timeout",
 								  task->pid);
-		edata->detail = psprintf("It ran longer than %d ms; its transaction did not commit.",
-								 task->fixed->timeout_ms);
+		if (commits > 0)
+			edata->detail = psprintf("It ran longer than %d ms; part of its work had already committed (%d %s) before it stopped.",
+									 task->fixed->timeout_ms, commits, unit);
+		else
+			edata->detail = psprintf("It ran longer than %d ms; its transaction did not commit.",
+									 task->fixed->timeout_ms);
 	}
 	else if (task->cancel_requested)
 	{
 		edata->sqlerrcode = ERRCODE_QUERY_CANCELED;
 		edata->message = psprintf("pg_background worker with PID %d was canceled",
 								  task->pid);
-		edata->detail = pstrdup("Its transaction did not commit.");
+		if (commits > 0)
+			edata->detail = psprintf("Part of its work had already committed (%d %s) before it stopped.",
+									 commits, unit);
+		else
+			edata->detail = pstrdup("Its transaction did not commit.");
 	}
 	else
 	{
 		edata->sqlerrcode = ERRCODE_CONNECTION_FAILURE;
 		edata->message = psprintf("lost connection to pg_background worker with PID %d",
 								  task->pid);
+		if (commits > 0)
+			edata->detail = psprintf("Part of its work had already committed (%d %s) before it ended.",
+									 commits, unit);
 		edata->hint = pstrdup("More details may be available in the server log.");
 	}
 	return true;

@@ -402,6 +402,9 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c'
+                   -- not a table's or view's row type (members on PG 18)
+                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                         WHERE c.oid = t.typrelid) = 'c'
                 UNION ALL
                 SELECT 4, 'VIEW', c.relname::pg_catalog.text, 'SELECT',
                        'TABLE ' OPERATOR(pg_catalog.||)
@@ -537,6 +540,9 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c'
+                   -- not a table's or view's row type (members on PG 18)
+                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                         WHERE c.oid = t.typrelid) = 'c'
                 UNION ALL
                 SELECT 4, 'VIEW', c.relname::pg_catalog.text, 'SELECT',
                        'TABLE ' OPERATOR(pg_catalog.||)
@@ -681,7 +687,9 @@ BEGIN
            AND (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                 OR (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t
-                                 WHERE t.oid = d.objid AND t.typtype = 'c'))
+                                 WHERE t.oid = d.objid AND t.typtype = 'c'
+                                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                                         WHERE c.oid = t.typrelid) = 'c'))
                 OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                                  WHERE c.oid = d.objid AND c.relkind = 'v')))
@@ -738,6 +746,8 @@ SELECT a.grantee::pg_catalog.regrole, o.kind, o.name, a.privilege_type
            AND d.deptype OPERATOR(pg_catalog.=) 'e'
            AND e.extname OPERATOR(pg_catalog.=) 'pg_background'
            AND t.typtype OPERATOR(pg_catalog.=) 'c'
+           AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                 WHERE c.oid OPERATOR(pg_catalog.=) t.typrelid) OPERATOR(pg_catalog.=) 'c'
         UNION ALL
         SELECT 'VIEW', c.relname::pg_catalog.text, c.relacl
           FROM pg_catalog.pg_depend d

@@ -275,6 +275,9 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c'
+                   -- not a table's or view's row type (members on PG 18)
+                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                         WHERE c.oid = t.typrelid) = 'c'
                 UNION ALL
                 SELECT 4, 'VIEW', c.relname::pg_catalog.text, 'SELECT',
                        'TABLE ' OPERATOR(pg_catalog.||)
@@ -410,6 +413,9 @@ BEGIN
                    AND d.refobjid = ext_oid
                    AND d.deptype = 'e'
                    AND t.typtype = 'c'
+                   -- not a table's or view's row type (members on PG 18)
+                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                         WHERE c.oid = t.typrelid) = 'c'
                 UNION ALL
                 SELECT 4, 'VIEW', c.relname::pg_catalog.text, 'SELECT',
                        'TABLE ' OPERATOR(pg_catalog.||)
@@ -554,7 +560,9 @@ BEGIN
            AND (d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                 OR (d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t
-                                 WHERE t.oid = d.objid AND t.typtype = 'c'))
+                                 WHERE t.oid = d.objid AND t.typtype = 'c'
+                                   AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                                         WHERE c.oid = t.typrelid) = 'c'))
                 OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                                  WHERE c.oid = d.objid AND c.relkind = 'v')))
@@ -564,6 +572,46 @@ BEGIN
     END LOOP;
 END;
 $do$;
+
+-- On PostgreSQL 18 the row type of a table or view made by an extension
+-- script is a member of the extension too; the helpers of 1.3 to 1.9 took
+-- it for one of the extension's types and granted (and from 1.8 on recorded)
+-- USAGE on the row type of pg_background_helper_grants.  Those grants carry
+-- no meaning (a row type is usable by everyone): take them back and forget
+-- them, so an updated installation equals a fresh one.
+DO $do$
+DECLARE
+    cmd pg_catalog.text;
+BEGIN
+    FOR cmd IN
+        SELECT pg_catalog.format('REVOKE ALL ON TYPE %s FROM %I',
+                                 t.oid::pg_catalog.regtype, r.rolname)
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+          JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.objid
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.typrelid
+          CROSS JOIN LATERAL pg_catalog.aclexplode(t.typacl) a
+          JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+           AND e.extname OPERATOR(pg_catalog.=) 'pg_background'
+           AND c.relkind OPERATOR(pg_catalog.<>) 'c'
+           AND a.grantee OPERATOR(pg_catalog.<>) t.typowner
+         GROUP BY t.oid, r.rolname
+    LOOP
+        EXECUTE cmd;
+    END LOOP;
+END;
+$do$;
+DELETE FROM pg_background_helper_grants g
+ WHERE g.object_kind OPERATOR(pg_catalog.=) 'TYPE'
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                WHERE c.relname::pg_catalog.text OPERATOR(pg_catalog.=) g.object_name
+                  AND c.relkind OPERATOR(pg_catalog.<>) 'c'
+                  AND c.relnamespace OPERATOR(pg_catalog.=)
+                      (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'pg_background'));
 
 -- The executor role: a NOLOGIN role holding every API privilege (never the
 -- administration functions).  Grant it to the users who may run background
@@ -611,6 +659,8 @@ SELECT a.grantee::pg_catalog.regrole, o.kind, o.name, a.privilege_type
            AND d.deptype OPERATOR(pg_catalog.=) 'e'
            AND e.extname OPERATOR(pg_catalog.=) 'pg_background'
            AND t.typtype OPERATOR(pg_catalog.=) 'c'
+           AND (SELECT c.relkind FROM pg_catalog.pg_class c
+                 WHERE c.oid OPERATOR(pg_catalog.=) t.typrelid) OPERATOR(pg_catalog.=) 'c'
         UNION ALL
         SELECT 'VIEW', c.relname::pg_catalog.text, c.relacl
           FROM pg_catalog.pg_depend d

@@ -58,7 +58,9 @@ SELECT 'type', t.oid, t.oid::regtype::text,
                   AND d.refobjid = e.oid AND d.deptype = 'e'
   JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
  WHERE e.extname = 'pg_background'
-   AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid);
+   AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid)
+   -- nor the row types of our table and views (members from 18 on too)
+   AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c');
 
 -- Privileges a role holds on the extension's objects (directly or through
 -- membership), one row per object.

@@ -113,7 +113,11 @@ WITH m AS (
     SELECT d.classid, d.objid
       FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-       AND e.extname = 'pg_background'),
+       AND e.extname = 'pg_background'
+       -- not the row types of our table and views (members from 18 on)
+       AND NOT (d.classid = 'pg_type'::regclass AND
+                EXISTS (SELECT FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                         WHERE t.oid = d.objid AND c.relkind <> 'c'))),
 acls AS (
     SELECT p.proacl AS acl FROM m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
     UNION ALL

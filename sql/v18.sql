@@ -428,6 +428,8 @@ SELECT CASE d.classid WHEN 'pg_proc'::regclass THEN 'function' ELSE 'type' END A
    AND e.extname = 'pg_background'
    -- not the array types of our types (members from PostgreSQL 18 on)
    AND NOT EXISTS (SELECT FROM pg_type el WHERE el.typarray = t.oid)
+   -- nor the row types of our table and views (members from 18 on too)
+   AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
  GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(*) AS left_in_public
   FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'pg\_background%';

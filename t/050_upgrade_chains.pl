@@ -42,7 +42,15 @@ WITH ext AS (
 members AS (
     SELECT d.classid, d.objid
       FROM pg_depend d JOIN ext ON d.refobjid = ext.oid
-     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       -- not the row type of our table (or a view), nor its array type:
+       -- members from PostgreSQL 18 on, where the helpers of 1.3 to 1.9
+       -- took it for one of our types (the update to 1.10 takes their
+       -- grants back, but not their revoking PUBLIC's USAGE)
+       AND NOT (d.classid = 'pg_type'::regclass AND
+                EXISTS (SELECT FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                         WHERE c.relkind <> 'c'
+                           AND (t.oid = d.objid OR t.typarray = d.objid)))),
 funcs AS (
     SELECT p.oid AS poid, p.*
       FROM pg_proc p
@@ -149,7 +157,17 @@ items(item) AS (
       FROM pg_class c
       JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid,
            aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
-     WHERE a.grantee = 0)
+     WHERE a.grantee = 0
+    UNION ALL
+    -- a role's privileges on a relation's row type (granted on PostgreSQL
+    -- 18 by the helpers of 1.3 to 1.9; the update to 1.10 revokes them)
+    SELECT format('%s has %s on the row type of relation %s',
+                  a.grantee::regrole, a.privilege_type, c.relname)
+      FROM pg_class c
+      JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
+      JOIN pg_type t ON t.oid = c.reltype,
+           aclexplode(t.typacl) a
+     WHERE a.grantee <> 0 AND a.grantee <> t.typowner)
 SELECT item FROM items ORDER BY item COLLATE "C";
 };
 
