@@ -295,6 +295,8 @@ typedef struct PgbgRowReceiver
 	bool		tuples;			/* rows go as MinimalTuples, batched */
 	TupleDesc	typeinfo;		/* the portal's, when they do */
 	StringInfoData batch;		/* tuples not sent yet */
+	int			batch_rows;		/* how many */
+	int			batch_limit;	/* send when there are this many */
 	Datum	   *values;			/* one row, its values flattened */
 	bool	   *nulls;
 	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
@@ -332,6 +334,9 @@ tuples_flush(PgbgRowReceiver *rr)
 		return;
 	(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data, rr->batch.len);
 	resetStringInfo(&rr->batch);
+	rr->batch_rows = 0;
+	if (rr->batch_limit < PG_INT32_MAX / 2)
+		rr->batch_limit *= 2;
 
 	/* do not keep a buffer grown by one huge row for the whole statement */
 	if (rr->batch.maxlen > 4 * PGBG_TUPLE_BATCH_SIZE)
@@ -342,8 +347,13 @@ tuples_flush(PgbgRowReceiver *rr)
 }
 
 /*
- * One row as a MinimalTuple, appended to the batch; the batch goes out when
- * it reaches PGBG_TUPLE_BATCH_SIZE, and at the end of the statement.  Every
+ * One row as a MinimalTuple, appended to the batch.  The batch goes out when
+ * it reaches PGBG_TUPLE_BATCH_SIZE bytes, at the end of the statement, and
+ * when it holds as many rows as the previous batch twice over (the first
+ * row goes alone): a worker that stops producing rows for a while (it waits
+ * for a lock, say) has sent at least half of those it produced, the first
+ * of them at once, while a large result still travels in large messages.
+ * Every
  * value stored out of line (TOAST, an expanded object) or compressed is
  * flattened first, as toast_flatten_tuple_to_datum does: the caller may
  * read the row after this transaction ended and VACUUM removed the TOAST
@@ -379,7 +389,9 @@ tuples_receive(PgbgRowReceiver *rr, TupleTableSlot *slot)
 		(Size) rr->batch.len + mtup->t_len > PGBG_TUPLE_BATCH_SIZE)
 		tuples_flush(rr);
 	appendBinaryStringInfo(&rr->batch, (char *) mtup, mtup->t_len);
-	if (rr->batch.len >= PGBG_TUPLE_BATCH_SIZE)
+	rr->batch_rows++;
+	if (rr->batch.len >= PGBG_TUPLE_BATCH_SIZE ||
+		rr->batch_rows >= rr->batch_limit)
 		tuples_flush(rr);
 	MemoryContextReset(rr->rowContext);
 	return true;
@@ -400,6 +412,8 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		rr->tuples = true;
 		rr->typeinfo = typeinfo;
 		initStringInfo(&rr->batch);
+		rr->batch_rows = 0;
+		rr->batch_limit = 1;
 		rr->values = palloc(sizeof(Datum) * Max(typeinfo->natts, 1));
 		rr->nulls = palloc(sizeof(bool) * Max(typeinfo->natts, 1));
 		rr->rowContext = AllocSetContextCreate(CurrentMemoryContext,
