@@ -113,6 +113,14 @@ typedef enum PgbgLaunchState
 	PGBG_LAUNCH_ABANDONED		/* the launch failed: exit, run nothing */
 } PgbgLaunchState;
 
+/*
+ * Besides the protocol's messages, the worker sends rows as MinimalTuples,
+ * several to a message (transport_send.c; read by pgbg_decode_tuples).
+ * The byte is none the backend protocol uses.
+ */
+#define PGBG_MSG_TUPLES				'M'
+#define PGBG_TUPLE_BATCH_SIZE		65536
+
 /* A message from the worker, as the launcher sees it. */
 typedef struct PgbgMessage
 {
@@ -295,6 +303,12 @@ extern void pgbg_decode_datarow(const char *data, int len, PgbgRowDesc *desc,
 								Oid *typioparams, Datum *values, bool *nulls);
 extern void pgbg_prepare_decoders(PgbgRowDesc *desc, TupleDesc tupdesc,
 								  FmgrInfo *finfo, Oid *typioparams);
+struct PgbgTupleDecoder;
+extern struct PgbgTupleDecoder *pgbg_prepare_tuple_decoder(PgbgRowDesc *desc,
+															TupleDesc tupdesc);
+extern void pgbg_decode_tuples(const char *data, int len,
+							   struct PgbgTupleDecoder *dec,
+							   Tuplestorestate *tupstore);
 
 /* transport_send.c */
 struct PortalData;

@@ -44,6 +44,7 @@ typedef struct PgbgResultState
 	Oid		   *typioparams;
 	Datum	   *values;
 	bool	   *nulls;
+	struct PgbgTupleDecoder *tuples;	/* for rows sent as tuples */
 } PgbgResultState;
 
 static MemoryContext results_message_context(PgbgTask *task);
@@ -528,6 +529,8 @@ results_read(PgbgTask *task, FunctionCallInfo fcinfo)
 		state.typioparams = palloc0(sizeof(Oid) * Max(natts, 1));
 		pgbg_prepare_decoders(&task->rowdesc, state.tupdesc, state.finfo,
 							  state.typioparams);
+		state.tuples = pgbg_prepare_tuple_decoder(&task->rowdesc,
+												  state.tupdesc);
 	}
 	else if (state.tags_only)
 	{
@@ -592,6 +595,15 @@ results_consume(PgbgResultState *state, PgbgMessage *msg)
 								state->nulls);
 			tuplestore_putvalues(state->tupstore, state->tupdesc,
 								 state->values, state->nulls);
+			break;
+		case PGBG_MSG_TUPLES:
+			if (state->tags_only || state->tuples == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("unexpected data row from pg_background worker with PID %d",
+								task->pid)));
+			pgbg_decode_tuples(msg->data, msg->len, state->tuples,
+							   state->tupstore);
 			break;
 		case 'C':
 			if (state->tags_only)

@@ -22,6 +22,7 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "libpq/libpq.h"
 #include "libpq/pqformat.h"
@@ -952,6 +953,155 @@ decode_datarow_columns(PgbgReader *rp, PgbgRowDesc *desc, TupleDesc tupdesc,
 	if (nestlevel >= 0)
 		pgbg_transmission_modes_reset(nestlevel);
 	*rp = r;
+}
+
+/*
+ * Rows sent as MinimalTuples (transport_send.c): a message holds one or
+ * more tuples back to back, each starting with its length (t_len).  The
+ * worker runs the same server binary in the same database, so its tuples
+ * are ours: a column whose type in the column definition list is the type
+ * the worker reported is taken as it is.  A column the list declares as a
+ * domain over that type (the only difference pgbg_check_rowtype allows)
+ * goes through the worker type's output function and the domain's input
+ * function, which checks the domain's constraints and type modifier, as a
+ * text column of a data row would.
+ */
+typedef struct PgbgTupleDecoder
+{
+	TupleDesc	tupdesc;		/* the column definition list */
+	TupleTableSlot *slot;		/* of the worker's row type */
+	bool		direct;			/* no column needs converting */
+	bool	   *convert;		/* per column: through text */
+	FmgrInfo   *outfn;			/* the worker's type's output function */
+	FmgrInfo   *infn;			/* the list's type's input function */
+	Oid		   *typioparams;
+	Datum	   *values;
+	bool	   *nulls;
+} PgbgTupleDecoder;
+
+PgbgTupleDecoder *
+pgbg_prepare_tuple_decoder(PgbgRowDesc *desc, TupleDesc tupdesc)
+{
+	PgbgTupleDecoder *dec = palloc0(sizeof(PgbgTupleDecoder));
+	int			natts = tupdesc->natts;
+	TupleDesc	srcdesc;
+	int			i;
+
+	dec->tupdesc = tupdesc;
+	dec->direct = true;
+	dec->convert = palloc0(sizeof(bool) * Max(natts, 1));
+	dec->outfn = palloc0(sizeof(FmgrInfo) * Max(natts, 1));
+	dec->infn = palloc0(sizeof(FmgrInfo) * Max(natts, 1));
+	dec->typioparams = palloc0(sizeof(Oid) * Max(natts, 1));
+	dec->values = palloc0(sizeof(Datum) * Max(natts, 1));
+	dec->nulls = palloc0(sizeof(bool) * Max(natts, 1));
+
+	/* the row description reports base types; same storage as the domain */
+	srcdesc = CreateTemplateTupleDesc(natts);
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		PgbgColumn *col = &desc->cols[i];
+
+		TupleDescInitEntry(srcdesc, i + 1, NameStr(att->attname),
+						   col->typid, col->typmod, 0);
+		if (col->typid != att->atttypid)
+		{
+			Oid			func;
+			bool		isvarlena;
+
+			dec->direct = false;
+			dec->convert[i] = true;
+			getTypeOutputInfo(col->typid, &func, &isvarlena);
+			fmgr_info(func, &dec->outfn[i]);
+			getTypeInputInfo(att->atttypid, &func, &dec->typioparams[i]);
+			fmgr_info(func, &dec->infn[i]);
+		}
+	}
+	dec->slot = MakeSingleTupleTableSlot(dec->direct ?
+										 CreateTupleDescCopy(tupdesc) : srcdesc,
+										 &TTSOpsMinimalTuple);
+	return dec;
+}
+
+void
+pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
+				   Tuplestorestate *tupstore)
+{
+	int			natts = dec->tupdesc->natts;
+	int			nestlevel = -1;
+	int			pos = 0;
+
+	if (len <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed tuple message from pg_background worker"),
+				 errdetail("The message is empty.")));
+	if (!dec->direct)
+		nestlevel = pgbg_transmission_modes_set();
+
+	while (pos < len)
+	{
+		uint32		tlen;
+		MinimalTuple mtup;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		if (len - pos < (int) sizeof(tlen))
+			tlen = 0;
+		else
+			memcpy(&tlen, data + pos, sizeof(tlen));
+		if (tlen < SizeofMinimalTupleHeader || tlen > (uint32) (len - pos))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed tuple message from pg_background worker"),
+					 errdetail("A tuple has an invalid length.")));
+
+		/* aligned, as deforming needs, and freed with the slot's tuple */
+		mtup = palloc(tlen);
+		memcpy(mtup, data + pos, tlen);
+		pos += tlen;
+		if ((mtup->t_infomask2 & HEAP_NATTS_MASK) != natts ||
+			mtup->t_hoff < MINIMAL_TUPLE_OFFSET ||
+			mtup->t_hoff - MINIMAL_TUPLE_OFFSET > tlen)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed tuple message from pg_background worker"),
+					 errdetail("A tuple has a wrong column count or header.")));
+
+		ExecStoreMinimalTuple(mtup, dec->slot, true);
+		if (dec->direct)
+		{
+			tuplestore_puttupleslot(tupstore, dec->slot);
+			ExecClearTuple(dec->slot);
+			continue;
+		}
+
+		slot_getallattrs(dec->slot);
+		for (i = 0; i < natts; i++)
+		{
+			Datum		value = dec->slot->tts_values[i];
+			bool		isnull = dec->slot->tts_isnull[i];
+			int32		typmod = TupleDescAttr(dec->tupdesc, i)->atttypmod;
+
+			dec->nulls[i] = isnull;
+			if (!dec->convert[i])
+				dec->values[i] = value;
+			else if (isnull)	/* let the domain see the NULL */
+				dec->values[i] = InputFunctionCall(&dec->infn[i], NULL,
+												   dec->typioparams[i],
+												   typmod);
+			else
+				dec->values[i] =
+					InputFunctionCall(&dec->infn[i],
+									  OutputFunctionCall(&dec->outfn[i], value),
+									  dec->typioparams[i], typmod);
+		}
+		tuplestore_putvalues(tupstore, dec->tupdesc, dec->values, dec->nulls);
+		ExecClearTuple(dec->slot);
+	}
+	if (nestlevel >= 0)
+		pgbg_transmission_modes_reset(nestlevel);
 }
 
 #endif							/* PGBG_TRANSPORT_PARSERS_ONLY */

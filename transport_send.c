@@ -20,6 +20,8 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "fmgr.h"
+#include "libpq/libpq.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -33,6 +35,7 @@
 #include "utils/typcache.h"
 
 #include "pg_background.h"
+#include "compat.h"
 
 
 static bool binary_safe(Oid typid, int32 typmod, int depth);
@@ -289,12 +292,110 @@ typedef struct PgbgRowReceiver
 {
 	DestReceiver pub;
 	DestReceiver *inner;		/* printtup */
+	bool		tuples;			/* rows go as MinimalTuples, batched */
+	TupleDesc	typeinfo;		/* the portal's, when they do */
+	StringInfoData batch;		/* tuples not sent yet */
+	int			batch_rows;		/* how many */
+	int			batch_limit;	/* send when there are this many */
+	Datum	   *values;			/* one row, its values flattened */
+	bool	   *nulls;
 	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
 	TupleTableSlot *sendSlot;
 	char	   *encode;			/* per column: 'a', 'A' or 0 */
 	bool		has_text;		/* a column goes as text (portal's formats) */
 	MemoryContext rowContext;
 } PgbgRowReceiver;
+
+/*
+ * Rows go as MinimalTuples unless a column is an anonymous record or an
+ * array of them: their row types are registered in the worker's backend
+ * only (a typmod the caller cannot resolve).  Nothing else can hold one: a
+ * named composite, a domain or a range cannot be declared over record.
+ */
+static bool
+tuples_safe(TupleDesc typeinfo)
+{
+	int			i;
+
+	for (i = 0; i < typeinfo->natts; i++)
+	{
+		Oid			typid = getBaseType(TupleDescAttr(typeinfo, i)->atttypid);
+
+		if (typid == RECORDOID || get_element_type(typid) == RECORDOID)
+			return false;
+	}
+	return true;
+}
+
+static void
+tuples_flush(PgbgRowReceiver *rr)
+{
+	if (rr->batch.len == 0)
+		return;
+	(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data, rr->batch.len);
+	resetStringInfo(&rr->batch);
+	rr->batch_rows = 0;
+	if (rr->batch_limit < PG_INT32_MAX / 2)
+		rr->batch_limit *= 2;
+
+	/* do not keep a buffer grown by one huge row for the whole statement */
+	if (rr->batch.maxlen > 4 * PGBG_TUPLE_BATCH_SIZE)
+	{
+		pfree(rr->batch.data);
+		initStringInfo(&rr->batch);
+	}
+}
+
+/*
+ * One row as a MinimalTuple, appended to the batch.  The batch goes out when
+ * it reaches PGBG_TUPLE_BATCH_SIZE bytes, at the end of the statement, and
+ * when it holds as many rows as the previous batch twice over (the first
+ * row goes alone): a worker that stops producing rows for a while (it waits
+ * for a lock, say) has sent at least half of those it produced, the first
+ * of them at once, while a large result still travels in large messages.
+ * Every
+ * value stored out of line (TOAST, an expanded object) or compressed is
+ * flattened first, as toast_flatten_tuple_to_datum does: the caller may
+ * read the row after this transaction ended and VACUUM removed the TOAST
+ * rows it points to.  Values inside a composite or an array never are
+ * (PostgreSQL flattens those when it builds them).
+ */
+static bool
+tuples_receive(PgbgRowReceiver *rr, TupleTableSlot *slot)
+{
+	TupleDesc	desc = rr->typeinfo;
+	MemoryContext oldcxt;
+	MinimalTuple mtup;
+	int			i;
+
+	slot_getallattrs(slot);
+	oldcxt = MemoryContextSwitchTo(rr->rowContext);
+	for (i = 0; i < desc->natts; i++)
+	{
+		rr->values[i] = slot->tts_values[i];
+		rr->nulls[i] = slot->tts_isnull[i];
+		if (!rr->nulls[i] && TupleDescAttr(desc, i)->attlen == -1)
+		{
+			struct varlena *v = (struct varlena *) DatumGetPointer(rr->values[i]);
+
+			if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+				rr->values[i] = PointerGetDatum(pg_detoast_datum(v));
+		}
+	}
+	mtup = pgbg_form_minimal_tuple(desc, rr->values, rr->nulls);
+	MemoryContextSwitchTo(oldcxt);
+
+	if (rr->batch.len > 0 &&
+		(Size) rr->batch.len + mtup->t_len > PGBG_TUPLE_BATCH_SIZE)
+		tuples_flush(rr);
+	appendBinaryStringInfo(&rr->batch, (char *) mtup, mtup->t_len);
+	rr->batch_rows++;
+	if (rr->batch.len >= PGBG_TUPLE_BATCH_SIZE ||
+		rr->batch_rows >= rr->batch_limit)
+		tuples_flush(rr);
+	MemoryContextReset(rr->rowContext);
+	return true;
+}
 
 static void
 row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
@@ -303,7 +404,23 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	int			i;
 
 	pgbg_worker_pin_encoding();
+	/* the row description goes first, whatever follows */
 	rr->inner->rStartup(rr->inner, operation, typeinfo);
+
+	if (tuples_safe(typeinfo))
+	{
+		rr->tuples = true;
+		rr->typeinfo = typeinfo;
+		initStringInfo(&rr->batch);
+		rr->batch_rows = 0;
+		rr->batch_limit = 1;
+		rr->values = palloc(sizeof(Datum) * Max(typeinfo->natts, 1));
+		rr->nulls = palloc(sizeof(bool) * Max(typeinfo->natts, 1));
+		rr->rowContext = AllocSetContextCreate(CurrentMemoryContext,
+											   "pg_background row encoding",
+											   ALLOCSET_DEFAULT_SIZES);
+		return;
+	}
 
 	rr->encode = palloc0(Max(typeinfo->natts, 1));
 	for (i = 0; i < typeinfo->natts; i++)
@@ -340,6 +457,8 @@ row_receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	int			i;
 
 	pgbg_worker_pin_encoding();
+	if (rr->tuples)
+		return tuples_receive(rr, slot);
 	if (rr->sendDesc == NULL)
 	{
 		if (!rr->has_text)
@@ -388,6 +507,14 @@ row_receiver_shutdown(DestReceiver *self)
 {
 	PgbgRowReceiver *rr = (PgbgRowReceiver *) self;
 
+	if (rr->tuples)
+	{
+		tuples_flush(rr);
+		pfree(rr->batch.data);
+		pfree(rr->values);
+		pfree(rr->nulls);
+		rr->tuples = false;
+	}
 	rr->inner->rShutdown(rr->inner);
 	if (rr->sendSlot != NULL)
 		ExecDropSingleTupleTableSlot(rr->sendSlot);
