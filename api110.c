@@ -272,9 +272,7 @@ api110_wait_or_stop(PgbgTask *task, int timeout_ms)
 	}
 	PG_CATCH();
 	{
-		task->cancel_requested = true;
-		pg_atomic_write_u32(&task->fixed->cancel_requested, 1);
-		TerminateBackgroundWorker(task->handle);
+		pgbg_cancel(task, 0);	/* reads nothing, cannot fail */
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -558,11 +556,8 @@ pg_background_run_query_v2(PG_FUNCTION_ARGS)
 			{
 				PgbgTask   *t = lfirst(lc);
 
-				if (t->pid != pid || t->cookie != cookie || t->stream_ended)
-					continue;
-				t->cancel_requested = true;
-				pg_atomic_write_u32(&t->fixed->cancel_requested, 1);
-				TerminateBackgroundWorker(t->handle);
+				if (t->pid == pid && t->cookie == cookie)
+					pgbg_cancel(t, 0);	/* reads nothing, cannot fail */
 			}
 			PG_RE_THROW();
 		}
