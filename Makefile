@@ -7,7 +7,7 @@
 
 MODULE_big = pg_background
 OBJS = pg_background.o launcher.o results.o worker.o transport.o transport_send.o \
-	api19.o api110.o
+	api19.o api110.o pool.o
 PGFILEDESC = "pg_background - run SQL in background workers"
 
 EXTENSION = pg_background

@@ -18,6 +18,11 @@
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/portal.h"
+#if PG_VERSION_NUM >= 140000
+#include "utils/wait_event.h"
+#else
+#include "pgstat.h"
+#endif
 
 #if PG_VERSION_NUM < 120000
 #error "pg_background requires PostgreSQL 12 or later"
@@ -207,5 +212,25 @@ pgbg_shm_mq_sendv_nowait(shm_mq_handle *mqh, shm_mq_iovec *iov, int iovcnt)
 #else
 #define pgbg_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
+
+/*
+ * The wait event an idle pool worker waits with (pool.c, worker.c); other
+ * sessions find idle pool workers by it.  From 17 on an event of the
+ * Extension class must be registered by name, or pg_stat_activity fails
+ * to name it; before 17 every event of the class shows as "Extension".
+ */
+static inline uint32
+pgbg_pool_idle_event(void)
+{
+#if PG_VERSION_NUM >= 170000
+	static uint32 event = 0;
+
+	if (event == 0)
+		event = WaitEventExtensionNew("PgBackgroundPoolIdle");
+	return event;
+#else
+	return PG_WAIT_EXTENSION | 0x5042;
+#endif
+}
 
 #endif							/* PG_BACKGROUND_COMPAT_H */

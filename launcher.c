@@ -60,6 +60,14 @@ static MemoryContext pgbg_handle_context = NULL;
  */
 #define PGBG_EXIT_WAIT_MS	10000
 
+/*
+ * How long a launch that found every slot taken waits for the idle pool
+ * workers of other sessions it asked to exit, and how often it re-tries
+ * meanwhile (see launcher_register).
+ */
+#define PGBG_OTHERS_WAIT_MS		2000
+#define PGBG_OTHERS_RETRY_MS	10
+
 /* This session's counters. */
 static struct
 {
@@ -77,14 +85,17 @@ static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
 										   bool results_disabled,
 										   const char *label,
 										   PgbgFixed **fixed, shm_mq **mq);
+static void launcher_pin_segment(dsm_segment *seg, PgbgFixed *fixed);
 static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 												 PgbgFixed *fixed);
 static int	launcher_wait_for_start(BackgroundWorkerHandle *handle,
-									dsm_segment *seg, PgbgFixed *fixed);
+									dsm_segment *seg, PgbgFixed *fixed,
+									bool pooled);
+static int	launcher_release_waiting_workers(void);
+static bool launcher_worker_waits(PgbgTask *task);
 static void launcher_unpin_if_unused(PgbgFixed *fixed, dsm_segment *seg);
 static void launcher_give_go(PgbgFixed *fixed);
 static void launcher_abandon_start(PgbgFixed *fixed);
-static void launcher_retire_handle(BackgroundWorkerHandle *handle);
 static void launcher_prune_exiting(void);
 static bool launcher_have_exiting_workers(void);
 static void launcher_free_task(PgbgTask *task);
@@ -169,10 +180,30 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		mqh = shm_mq_attach(mq, sg, NULL);
 		MemoryContextSwitchTo(oldcxt);
-		handle = launcher_register(sg, f);
-		shm_mq_set_handle(mqh, handle);
+		launcher_pin_segment(sg, f);
 
-		pid = launcher_wait_for_start(handle, sg, f);
+		/*
+		 * A worker of this session's pool takes the task if one fits
+		 * (pool.c); a pooled worker that dies before it attaches leaves the
+		 * segment to the next one, or to a fresh worker.
+		 */
+		pid = 0;
+		while (pid == 0)
+		{
+			BackgroundWorkerHandle *h = pgbg_pool_hand_over(sg);
+			bool		pooled = (h != NULL);
+
+			if (!pooled)
+				h = launcher_register(sg, f);
+			handle = h;
+			pid = launcher_wait_for_start(h, sg, f, pooled);
+			if (pid == 0)
+			{
+				handle = NULL;
+				pgbg_retire_handle(h);
+			}
+		}
+		shm_mq_set_handle(mqh, handle);
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		task = palloc0(sizeof(PgbgTask));
@@ -215,7 +246,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 		if (handle != NULL)
 		{
 			launcher_abandon_start(fixed);
-			launcher_retire_handle(handle);
+			pgbg_retire_handle(handle);
 		}
 		else if (fixed != NULL)
 		{
@@ -295,6 +326,7 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 	pg_atomic_init_u32(&fixed->cancel_requested, 0);
 	pg_atomic_init_u32(&fixed->timed_out, 0);
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
+	pgbg_pool_prepare(seg, fixed);
 
 	sqlp = shm_toc_allocate(toc, sql_len);
 	memcpy(sqlp, sql, sql_len);
@@ -315,8 +347,19 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 }
 
 /*
- * Register the dynamic worker.  The segment is pinned first, so it
- * survives until the worker has attached even if we exit before that.
+ * Pin the segment, so it survives until a worker has attached even if we
+ * exit before that; the worker that attaches unpins it.
+ */
+static void
+launcher_pin_segment(dsm_segment *seg, PgbgFixed *fixed)
+{
+	dsm_pin_segment(seg);
+	fixed->segment_pinned = true;
+	fixed->launcher_pid = MyProcPid;
+}
+
+/*
+ * Register the dynamic worker for a pinned segment.
  *
  * When every slot is taken and some are held by workers of this session
  * that have finished but not yet exited (a result read returns when the
@@ -333,6 +376,7 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 	BackgroundWorkerHandle *handle;
 	MemoryContext oldcxt;
 	TimestampTz deadline = 0;
+	TimestampTz others_deadline = 0;
 	bool		registered;
 
 	MemSet(&worker, 0, sizeof(worker));
@@ -348,10 +392,6 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
-	dsm_pin_segment(seg);
-	fixed->segment_pinned = true;
-	fixed->launcher_pid = MyProcPid;
-
 	if (pgbg_handle_context == NULL)
 		pgbg_handle_context = AllocSetContextCreate(TopMemoryContext,
 													"pg_background worker handles",
@@ -361,25 +401,51 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 	{
 		long		remaining;
 
-		/* the handle outlives the task (launcher_retire_handle) */
+		/* the handle outlives the task (pgbg_retire_handle) */
 		oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
 		registered = RegisterDynamicBackgroundWorker(&worker, &handle);
 		MemoryContextSwitchTo(oldcxt);
 		if (registered)
 			break;
 
-		if (!launcher_have_exiting_workers())
-		{
-			/* one of ours may have exited since the attempt: try once more */
-			oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
-			registered = RegisterDynamicBackgroundWorker(&worker, &handle);
-			MemoryContextSwitchTo(oldcxt);
-			break;
-		}
+		/*
+		 * Idle workers must never make a launch fail: this session's pooled
+		 * workers, and its workers that finished and wait to be pooled, are
+		 * let go first.
+		 */
+		(void) pgbg_pool_release_all();
+		(void) launcher_release_waiting_workers();
 
 		if (deadline == 0)
 			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												   PGBG_EXIT_WAIT_MS);
+		if (!launcher_have_exiting_workers())
+		{
+			/*
+			 * Then the idle pool workers of other sessions.  Nothing tells us
+			 * when they are gone (the postmaster notifies their sessions), so
+			 * this wait alone re-tries at short intervals, for at most
+			 * PGBG_OTHERS_WAIT_MS, and only while some were asked to go.
+			 */
+			if (others_deadline == 0 && pgbg_pool_release_others() > 0)
+				others_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															  PGBG_OTHERS_WAIT_MS);
+			if (others_deadline == 0 ||
+				GetCurrentTimestamp() >= others_deadline)
+			{
+				/* one of ours may have exited since the attempt: try once more */
+				oldcxt = MemoryContextSwitchTo(pgbg_handle_context);
+				registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+				MemoryContextSwitchTo(oldcxt);
+				break;
+			}
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 PGBG_OTHERS_RETRY_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+
 		/* TimestampTz counts microseconds; round up to whole ms */
 		remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
 		if (remaining <= 0)
@@ -407,11 +473,11 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
  * our latch when it attaches to the queue; the postmaster sets it when the
  * worker's state changes), so a task is "running" as soon as launch
  * returns.  A fast worker may already have finished: it left its pid in the
- * segment.
+ * segment.  A pooled worker that exits before it attaches returns 0.
  */
 static int
 launcher_wait_for_start(BackgroundWorkerHandle *handle, dsm_segment *seg,
-						PgbgFixed *fixed)
+						PgbgFixed *fixed, bool pooled)
 {
 	for (;;)
 	{
@@ -434,6 +500,10 @@ launcher_wait_for_start(BackgroundWorkerHandle *handle, dsm_segment *seg,
 			SpinLockRelease(&fixed->mutex);
 			if (attached_pid != 0)
 				return attached_pid;
+
+			/* a pooled worker that died: the segment is still pinned */
+			if (pooled && status == BGWH_STOPPED)
+				return 0;
 
 			launcher_unpin_if_unused(fixed, seg);
 			if (status == BGWH_POSTMASTER_DIED)
@@ -520,11 +590,14 @@ launcher_abandon_start(PgbgFixed *fixed)
  * exited yet, keep the handle so that a launch can wait for the slot
  * (launcher_register); otherwise free it.
  */
-static void
-launcher_retire_handle(BackgroundWorkerHandle *handle)
+void
+pgbg_retire_handle(BackgroundWorkerHandle *handle)
 {
 	pid_t		pid;
 	MemoryContext oldcxt;
+
+	if (handle == NULL)
+		return;
 
 	launcher_prune_exiting();
 	switch (GetBackgroundWorkerPid(handle, &pid))
@@ -589,7 +662,8 @@ launcher_have_exiting_workers(void)
 			pid_t		pid;
 
 			if (task->seg == NULL ||
-				GetBackgroundWorkerPid(task->handle, &pid) != BGWH_STARTED)
+				GetBackgroundWorkerPid(task->handle, &pid) != BGWH_STARTED ||
+				launcher_worker_waits(task))
 				continue;
 			SpinLockAcquire(&task->fixed->mutex);
 			finished = task->fixed->finished_at;
@@ -599,6 +673,50 @@ launcher_have_exiting_workers(void)
 		}
 	}
 	return false;
+}
+
+/*
+ * Does the task's worker wait, after the task, to be pooled (rather than
+ * run it or exit)?
+ */
+static bool
+launcher_worker_waits(PgbgTask *task)
+{
+	uint32		state;
+
+	if (!pgbg_worker_left(task))
+		return false;
+	state = pg_atomic_read_u32(&task->fixed->pool_state);
+	return state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE;
+}
+
+/*
+ * Tell this session's workers that finished their task and wait to be
+ * pooled to exit instead (their task is still tracked; everything it sent
+ * is in its queue already).  Returns how many.
+ */
+static int
+launcher_release_waiting_workers(void)
+{
+	List	   *lists[2] = {pgbg_tasks, pgbg_detached};
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < (int) lengthof(lists); i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, lists[i])
+		{
+			PgbgTask   *task = lfirst(lc);
+
+			if (task->seg == NULL || !launcher_worker_waits(task))
+				continue;
+			pgbg_pool_tell_exit(task->fixed);
+			n++;
+		}
+	}
+	return n;
 }
 
 /* ------------------------------------------------------------------------
@@ -777,25 +895,27 @@ pgbg_task_registered(PgbgTask *task)
 }
 
 /*
- * Free a task: drop the segment pin if its worker never attached, detach
- * from the segment and free its memory.  The worker's handle (not in the
+ * Free a task: keep its worker in the pool if it may serve another task
+ * (pool.c), else drop the segment pin if its worker never attached and
+ * detach from the segment; then free its memory.  The worker's handle (not in the
  * task's context) is kept while the process still exists.  The task
  * leaves the registry last, once nothing can fail any more.
  */
 static void
 launcher_free_task(PgbgTask *task)
 {
-	if (task->seg != NULL)
+	if (task->seg != NULL && !pgbg_pool_offer(task))
 	{
 		pid_t		pid;
 
 		if (GetBackgroundWorkerPid(task->handle, &pid) == BGWH_STOPPED)
 			launcher_unpin_if_unused(task->fixed, task->seg);
+		/* a poolable worker waiting for its next task is told to exit */
 		dsm_detach(task->seg);
 		task->seg = NULL;
 	}
 	launcher_free_buffer(task);
-	launcher_retire_handle(task->handle);
+	pgbg_retire_handle(task->handle);
 	pgbg_tasks = list_delete_ptr(pgbg_tasks, task);
 	MemoryContextDelete(task->cxt);
 }
@@ -859,7 +979,10 @@ pgbg_detach(PgbgTask *task)
 	pgbg_release_task(task);
 }
 
-/* Count and free detached tasks whose worker has exited. */
+/*
+ * Count and free detached tasks whose worker has exited or, pooled, let go
+ * of the task (then it may serve the next launch).
+ */
 static void
 launcher_reap_detached(void)
 {
@@ -868,9 +991,8 @@ launcher_reap_detached(void)
 	foreach(lc, pgbg_detached)
 	{
 		PgbgTask   *task = lfirst(lc);
-		pid_t		pid;
 
-		if (GetBackgroundWorkerPid(task->handle, &pid) == BGWH_STARTED)
+		if (!pgbg_process_gone(task))
 			continue;
 		pgbg_detached = foreach_delete_current(pgbg_detached, lc);
 		pgbg_account(task);
@@ -1042,14 +1164,36 @@ pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
  * ------------------------------------------------------------------------
  */
 
-/* Has the worker process exited (or the postmaster died)? */
+/*
+ * Is the worker done with the task: has its process exited (or the
+ * postmaster died), or has a poolable worker let go of it?  Either way it
+ * sends nothing more, and its task's outcome is settled.
+ */
 bool
 pgbg_process_gone(PgbgTask *task)
 {
 	pid_t		pid;
 	BgwHandleStatus status = GetBackgroundWorkerPid(task->handle, &pid);
 
-	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED;
+	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED ||
+		pgbg_worker_left(task);
+}
+
+/*
+ * Has a poolable worker finished the task without error and reset its
+ * session (worker.c)?  It then waits to be pooled or told to exit.
+ */
+bool
+pgbg_worker_left(PgbgTask *task)
+{
+	bool		left;
+
+	if (task->seg == NULL || !task->fixed->poolable)
+		return false;
+	SpinLockAcquire(&task->fixed->mutex);
+	left = task->fixed->worker_left;
+	SpinLockRelease(&task->fixed->mutex);
+	return left;
 }
 
 /*
@@ -1065,7 +1209,8 @@ pgbg_task_finished(PgbgTask *task)
 	if (task->stream_ended)
 		return true;
 	status = GetBackgroundWorkerPid(task->handle, &pid);
-	if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+	if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED ||
+		pgbg_worker_left(task))
 	{
 		while (pgbg_pump(task, true))
 			;
@@ -1184,7 +1329,7 @@ launcher_task_state(PgbgTask *task)
 	pid_t		pid;
 	pid_t		attached;
 
-	if (task->stream_ended)
+	if (task->stream_ended || pgbg_worker_left(task))
 		return PGBG_STATE_STOPPED;
 	switch (GetBackgroundWorkerPid(task->handle, &pid))
 	{

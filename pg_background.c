@@ -27,6 +27,8 @@ PG_MODULE_MAGIC;
 int			pgbg_max_workers = 16;
 int			pgbg_default_queue_size = PGBG_DEFAULT_QUEUE_SIZE;
 int			pgbg_worker_timeout = 0;
+int			pgbg_pool_size = 0;
+int			pgbg_pool_idle_timeout = 60000;
 
 void		_PG_init(void);
 
@@ -75,6 +77,20 @@ _PG_init(void)
 							"Zero means no limit.  The value in force at launch applies.",
 							&pgbg_worker_timeout,
 							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.pool_size",
+							"Number of finished pg_background workers this session keeps for its next launches.",
+							"Zero turns the warm worker pool off.  The value in force at launch decides whether a worker may be pooled.",
+							&pgbg_pool_size,
+							0, 0, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.pool_idle_timeout",
+							"Time after which an idle pooled pg_background worker exits.",
+							"The value in force at launch applies to the worker of that launch.",
+							&pgbg_pool_idle_timeout,
+							60000, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	pgbg_reserve_guc_prefix("pg_background");

@@ -103,7 +103,37 @@ typedef struct PgbgFixed
 
 	/* 1.9: the launch's label, "" if none; for the application_name */
 	char		label[PGBG_LABEL_MAX + 1];
+
+	/*
+	 * The warm worker pool (pool.c).  A poolable worker that finished its
+	 * task without error resets its session, sets worker_left (under the
+	 * mutex) and waits for the launcher's decision in pool_state: take the
+	 * next task from the segment next_handle names, or exit.  It gives up
+	 * by itself after idle_timeout_ms.  launcher_proc is whose latch it
+	 * sets when it has left.
+	 */
+	bool		poolable;
+	int			idle_timeout_ms;
+	struct PGPROC *launcher_proc;
+	bool		worker_left;
+	pg_atomic_uint32 pool_state;	/* a PgbgPoolState */
+	dsm_handle	next_handle;	/* valid with PGBG_POOL_NEXT */
 } PgbgFixed;
+
+/*
+ * PgbgFixed.pool_state.  The launcher moves NONE -> IDLE (into its pool),
+ * IDLE -> NEXT (a task handed over) and NONE or IDLE -> EXIT; the worker
+ * moves NONE or IDLE -> GONE when it gives up waiting.  Every move is a
+ * compare-and-exchange, so the two sides never both win.
+ */
+typedef enum PgbgPoolState
+{
+	PGBG_POOL_NONE = 0,
+	PGBG_POOL_IDLE,
+	PGBG_POOL_NEXT,
+	PGBG_POOL_EXIT,
+	PGBG_POOL_GONE
+} PgbgPoolState;
 
 /* PgbgFixed.launch_state */
 typedef enum PgbgLaunchState
@@ -237,6 +267,8 @@ extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
 extern int	pgbg_max_workers;
 extern int	pgbg_default_queue_size;
 extern int	pgbg_worker_timeout;
+extern int	pgbg_pool_size;
+extern int	pgbg_pool_idle_timeout;
 
 /* launcher.c */
 extern PgbgTask *pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
@@ -260,9 +292,19 @@ extern bool pgbg_task_finished(PgbgTask *task);
 extern bool pgbg_process_gone(PgbgTask *task);
 extern List *pgbg_session_tasks(void);
 extern const char *pgbg_task_state_name(PgbgTask *task);
+extern bool pgbg_worker_left(PgbgTask *task);
+extern void pgbg_retire_handle(struct BackgroundWorkerHandle *handle);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
 									   Tuplestorestate **tupstore);
+
+/* pool.c */
+extern void pgbg_pool_prepare(dsm_segment *seg, PgbgFixed *fixed);
+extern bool pgbg_pool_offer(PgbgTask *task);
+extern struct BackgroundWorkerHandle *pgbg_pool_hand_over(dsm_segment *seg);
+extern int	pgbg_pool_release_all(void);
+extern int	pgbg_pool_release_others(void);
+extern void pgbg_pool_tell_exit(PgbgFixed *fixed);
 
 /* api19.c */
 extern char *pgbg_check_label(text *label);

@@ -4,7 +4,8 @@
  *		The background worker: attach to the launcher's segment, send every
  *		protocol message into its shm_mq, become the caller (database,
  *		users, security context, GUCs), run the SQL statement by statement,
- *		and exit.
+ *		and exit -- or, in a session with a warm worker pool, reset the
+ *		session and wait for the next task (see pool.c).
  *
  * The order of the identity restore follows parallel.c: connect as the
  * authenticated user, restore GUCs (which restores session_authorization),
@@ -20,6 +21,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/discard.h"
 #include "libpq/libpq.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
@@ -31,6 +33,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
+#include "storage/sinval.h"
 #include "storage/shm_toc.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
@@ -49,6 +52,17 @@
 #include "compat.h"
 
 static PgbgFixed *worker_fixed = NULL;
+static dsm_segment *worker_seg = NULL;
+
+/* whom this process connected as; a pooled task must be the same */
+static Oid	worker_database_id = InvalidOid;
+static Oid	worker_authenticated_user_id = InvalidOid;
+
+/* registered once per process: a pooled worker runs several tasks */
+static TimeoutId worker_timeout_id = MAX_TIMEOUTS;
+
+/* SIGUSR2: a launch that found no free slot asks an idle worker to go */
+static volatile sig_atomic_t worker_release_requested = false;
 
 /*
  * A submitted worker's output is never read, so what it sends must never
@@ -64,6 +78,11 @@ static bool worker_queue_given_up = false;
 #define WORKER_SUBMIT_ERROR_LEN		4096
 
 static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
+static void worker_connect(void);
+static void worker_run_task(const char *sql, char *gucstate);
+static bool worker_wait_for_next_task(dsm_handle *next);
+static void worker_reset_session(void);
+static void worker_release_handler(SIGNAL_ARGS);
 static void worker_limit_output(void);
 static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
 static void worker_xact_callback(XactEvent event, void *arg);
@@ -79,6 +98,7 @@ static void worker_set_formats(Portal portal);
 static void worker_check_cancel(void);
 static void worker_error_context(void *arg);
 static void worker_start_timeout(void);
+static void worker_stop_timeout(void);
 static void worker_timeout_handler(void);
 static void worker_stamp_finish(int code, Datum arg);
 
@@ -94,6 +114,7 @@ pgbg_worker_run(dsm_handle handle)
 	char	   *gucstate;
 
 	pqsignal(SIGTERM, die);
+	pqsignal(SIGUSR2, worker_release_handler);
 	BackgroundWorkerUnblockSignals();
 
 	/*
@@ -112,26 +133,22 @@ pgbg_worker_run(dsm_handle handle)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	worker_become_caller(gucstate);
-	worker_start_timeout();
+	worker_connect();
+	RegisterXactCallback(worker_xact_callback, NULL);
 
+	/*
+	 * Run the task; a poolable worker that finished it without error (an
+	 * error ends this process) may then be handed the next one.
+	 */
+	for (;;)
 	{
-		char		appname[NAMEDATALEN];
+		dsm_handle	next;
 
-		/* 1.9: pg_background:<label>:<pid>, or pg_background:<pid> */
-		pgbg_format_appname(appname, sizeof(appname), worker_fixed->label,
-							MyProcPid);
-		pgstat_report_appname(appname);
+		worker_run_task(sql, gucstate);
+		if (!worker_fixed->poolable || !worker_wait_for_next_task(&next))
+			break;
+		worker_attach(next, &sql, &gucstate);
 	}
-	pgstat_report_activity(STATE_RUNNING, sql);
-
-	worker_execute(sql);
-
-	/* Tell the launcher we finished normally. */
-	ReadyForQuery(DestRemote);
-
-	pgstat_report_activity(STATE_IDLE, NULL);
-	pgstat_report_stat(true);
 
 	error_context_stack = errcallback.previous;
 
@@ -145,8 +162,37 @@ pgbg_worker_run(dsm_handle handle)
 }
 
 /*
+ * One task: become the caller, run its SQL, tell the launcher it is done.
+ */
+static void
+worker_run_task(const char *sql, char *gucstate)
+{
+	char		appname[NAMEDATALEN];
+
+	worker_become_caller(gucstate);
+	worker_start_timeout();
+
+	/* 1.9: pg_background:<label>:<pid>, or pg_background:<pid> */
+	pgbg_format_appname(appname, sizeof(appname), worker_fixed->label,
+						MyProcPid);
+	pgstat_report_appname(appname);
+	pgstat_report_activity(STATE_RUNNING, sql);
+
+	worker_execute(sql);
+
+	/* Tell the launcher we finished normally. */
+	ReadyForQuery(DestRemote);
+	worker_stop_timeout();
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_stat(true);
+}
+
+/*
  * Map the segment, unpin it (we now hold a reference), attach to the queue
- * as its sender and redirect the frontend/backend protocol into it.
+ * as its sender and redirect the frontend/backend protocol into it.  A
+ * pooled worker first lets go of its last task's segment, which undoes the
+ * redirection into that segment's queue.
  */
 static void
 worker_attach(dsm_handle handle, char **sql, char **gucstate)
@@ -156,6 +202,16 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
 	bool		unpin;
+	static bool stamp_registered = false;
+
+	if (worker_seg != NULL)
+	{
+		worker_fixed = NULL;
+		worker_mqh = NULL;
+		dsm_detach(worker_seg);
+		worker_seg = NULL;
+	}
+	worker_queue_given_up = false;
 
 	seg = dsm_attach(handle);
 	if (seg == NULL)
@@ -171,7 +227,29 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 				 errmsg("bad magic number in pg_background dynamic shared memory segment")));
 
 	worker_fixed = shm_toc_lookup(toc, PGBG_KEY_FIXED, false);
-	before_shmem_exit(worker_stamp_finish, (Datum) 0);
+	worker_seg = seg;
+
+	/*
+	 * A pooled worker serves only the session it was started for (pool.c
+	 * makes sure); never run a task as someone else.  Its launcher sees it
+	 * exit without attaching and starts a fresh worker.
+	 */
+	if (OidIsValid(worker_database_id) &&
+		(worker_fixed->database_id != worker_database_id ||
+		 worker_fixed->authenticated_user_id != worker_authenticated_user_id))
+	{
+		ereport(LOG,
+				(errmsg("pg_background worker with PID %d exits without running its SQL",
+						MyProcPid),
+				 errdetail("The task was handed over for another database or user.")));
+		proc_exit(0);
+	}
+
+	if (!stamp_registered)
+	{
+		before_shmem_exit(worker_stamp_finish, (Datum) 0);
+		stamp_registered = true;
+	}
 	*sql = shm_toc_lookup(toc, PGBG_KEY_SQL, false);
 	*gucstate = shm_toc_lookup(toc, PGBG_KEY_GUC, false);
 	mq = shm_toc_lookup(toc, PGBG_KEY_QUEUE, false);
@@ -331,19 +409,27 @@ worker_wait_for_go(shm_mq_handle *mqh)
 	}
 }
 
+/* Connect to the caller's database as the caller's authenticated user. */
+static void
+worker_connect(void)
+{
+	BackgroundWorkerInitializeConnectionByOid(worker_fixed->database_id,
+											  worker_fixed->authenticated_user_id,
+											  0);
+	worker_database_id = worker_fixed->database_id;
+	worker_authenticated_user_id = worker_fixed->authenticated_user_id;
+}
+
 /*
- * Connect to the caller's database as the caller and restore its GUCs,
- * role and security context.
+ * Take on the caller's GUCs, role and security context.  RestoreGUCState
+ * first puts every setting a caller could send back to its default, so a
+ * pooled worker keeps nothing of its last task's settings.
  */
 static void
 worker_become_caller(char *gucstate)
 {
 	PgbgFixed  *fixed = worker_fixed;
 	bool		outer_is_superuser = false;
-
-	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
-											  fixed->authenticated_user_id,
-											  0);
 
 	StartTransactionCommand();
 
@@ -434,7 +520,6 @@ worker_execute(const char *sql)
 	worker_fixed->started_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
 
-	RegisterXactCallback(worker_xact_callback, NULL);
 	worker_start_xact();
 
 	/* both survive the commits that VACUUM and friends make */
@@ -662,12 +747,20 @@ worker_error_context(void *arg)
 static void
 worker_start_timeout(void)
 {
-	TimeoutId	id;
-
 	if (worker_fixed->timeout_ms <= 0)
 		return;
-	id = RegisterTimeout(USER_TIMEOUT, worker_timeout_handler);
-	enable_timeout_after(id, worker_fixed->timeout_ms);
+	if (worker_timeout_id == MAX_TIMEOUTS)
+		worker_timeout_id = RegisterTimeout(USER_TIMEOUT,
+											worker_timeout_handler);
+	enable_timeout_after(worker_timeout_id, worker_fixed->timeout_ms);
+}
+
+/* The task is done: its time limit must not stop an idle pooled worker. */
+static void
+worker_stop_timeout(void)
+{
+	if (worker_timeout_id != MAX_TIMEOUTS)
+		disable_timeout(worker_timeout_id, false);
 }
 
 static void
@@ -679,13 +772,136 @@ worker_timeout_handler(void)
 	SetLatch(MyLatch);
 }
 
-/* Record when we finished, however we finish (the segment is still mapped). */
+/*
+ * Record when we finished, however we finish (the segment is still
+ * mapped); a pooled worker stamped its last task when it let go of it.
+ */
 static void
 worker_stamp_finish(int code, Datum arg)
 {
+	if (worker_fixed == NULL)
+		return;
 	SpinLockAcquire(&worker_fixed->mutex);
-	worker_fixed->finished_at = GetCurrentTimestamp();
+	if (worker_fixed->finished_at == 0)
+		worker_fixed->finished_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
+}
+
+/* ------------------------------------------------------------------------
+ * The warm worker pool, worker side (the launcher side is pool.c)
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * The task ended without error.  Reset the session, tell the launcher we
+ * have let go of the task, and wait for its decision: a next task (true,
+ * *next names its segment) or exit (false).  Give up after the pool's idle
+ * timeout, or when a launch of any session that found every worker slot
+ * taken asks us to (SIGUSR2, pool.c); an administrator's cancel does the
+ * same.  A decision and giving up are both a compare-and-exchange on the
+ * segment: whichever comes first wins, so a worker handed a task never
+ * exits instead, and one that exits is never handed a task.
+ */
+static bool
+worker_wait_for_next_task(dsm_handle *next)
+{
+	PgbgFixed  *fixed = worker_fixed;
+	uint32		event = pgbg_pool_idle_event();
+	TimestampTz deadline;
+	PGPROC	   *launcher;
+	char		appname[NAMEDATALEN];
+
+	/* Nothing more goes to the launcher of the task that ended. */
+	whereToSendOutput = DestNone;
+
+	SpinLockAcquire(&fixed->mutex);
+	fixed->finished_at = GetCurrentTimestamp();
+	SpinLockRelease(&fixed->mutex);
+
+	worker_reset_session();
+
+	/* no label of the last task shows while idle */
+	pgbg_format_appname(appname, sizeof(appname), "", MyProcPid);
+	pgstat_report_appname(appname);
+
+	worker_release_requested = false;
+	SpinLockAcquire(&fixed->mutex);
+	fixed->worker_left = true;
+	launcher = fixed->launcher_proc;
+	SpinLockRelease(&fixed->mutex);
+	if (launcher != NULL)
+		SetLatch(&launcher->procLatch);
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   fixed->idle_timeout_ms);
+	for (;;)
+	{
+		uint32		state = pg_atomic_read_u32(&fixed->pool_state);
+		long		remaining;
+
+		if (state == PGBG_POOL_NEXT)
+		{
+			pg_read_barrier();
+			*next = fixed->next_handle;
+			QueryCancelPending = false;
+			return true;
+		}
+		if (state != PGBG_POOL_NONE && state != PGBG_POOL_IDLE)
+			return false;
+
+		/* TimestampTz counts microseconds; round up to whole ms */
+		remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
+		if (remaining <= 0 || worker_release_requested || QueryCancelPending)
+		{
+			if (pg_atomic_compare_exchange_u32(&fixed->pool_state, &state,
+											   PGBG_POOL_GONE))
+			{
+				QueryCancelPending = false;
+				return false;
+			}
+			continue;			/* it changed meanwhile: look again */
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, event);
+		ResetLatch(MyLatch);
+
+		/* keep up with catalog invalidations while idle, as a backend does */
+		if (catchupInterruptPending)
+			ProcessCatchupInterrupt();
+		if (!QueryCancelPending)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Everything a task could leave behind in the session goes, as with
+ * DISCARD ALL: portals (cursors WITH HOLD), session authorization, every
+ * SET, prepared statements, LISTEN, session advisory locks, cached plans,
+ * temporary objects, sequence state.  The next task's GUCs, role and
+ * security context are then taken on as by a fresh worker.
+ */
+static void
+worker_reset_session(void)
+{
+	DiscardStmt stmt;
+
+	StartTransactionCommand();
+	MemSet(&stmt, 0, sizeof(stmt));
+	stmt.type = T_DiscardStmt;
+	stmt.target = DISCARD_ALL;
+	DiscardCommand(&stmt, true);
+	CommitTransactionCommand();
+}
+
+static void
+worker_release_handler(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	worker_release_requested = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
 }
 
 /*
