@@ -66,6 +66,9 @@ static MemoryContext pgbg_handle_context = NULL;
  * meanwhile (see launcher_register).
  */
 #define PGBG_OTHERS_WAIT_MS		2000
+
+/* Room to spare in a segment's SQL and GUC areas (launcher_area_size). */
+#define PGBG_AREA_SPARE			1024
 #define PGBG_OTHERS_RETRY_MS	10
 
 /* This session's counters. */
@@ -85,6 +88,12 @@ static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
 										   bool results_disabled,
 										   const char *label,
 										   PgbgFixed **fixed, shm_mq **mq);
+static Size launcher_area_size(Size len);
+static void launcher_fill_fixed(PgbgFixed *fixed, bool results_disabled,
+								const char *label);
+static void launcher_rewrite_segment(dsm_segment *seg, PgbgFixed *fixed,
+									 const char *sql, bool results_disabled,
+									 const char *label);
 static void launcher_pin_segment(dsm_segment *seg, PgbgFixed *fixed);
 static BackgroundWorkerHandle *launcher_register(dsm_segment *seg,
 												 PgbgFixed *fixed);
@@ -144,7 +153,7 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 	dsm_segment *volatile seg = NULL;
 	PgbgFixed  *volatile fixed = NULL;
 	shm_mq	   *mq;
-	shm_mq_handle *mqh;
+	shm_mq_handle *volatile mqh = NULL;
 	BackgroundWorkerHandle *volatile handle = NULL;
 	MemoryContext taskcxt;
 	MemoryContext oldcxt;
@@ -165,45 +174,72 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 	{
 		PgbgFixed  *f;
 		dsm_segment *sg;
+		shm_mq_handle *mh;
+		BackgroundWorkerHandle *h;
+		Size		sql_len = strlen(sqlstr) + 1;
+		Size		guc_len = EstimateGUCStateSpace();
 
-		sg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
-									label, &f, &mq);
-		seg = sg;
-		fixed = f;
-
-		/*
-		 * Attach to the queue before the worker exists: if this session dies
-		 * before the worker starts, detaching the segment then marks the
-		 * queue detached, so the worker never blocks on a reader that is
-		 * gone, and never runs the SQL of a launch that did not return.
-		 */
-		oldcxt = MemoryContextSwitchTo(taskcxt);
-		mqh = shm_mq_attach(mq, sg, NULL);
-		MemoryContextSwitchTo(oldcxt);
-		launcher_pin_segment(sg, f);
-
-		/*
-		 * A worker of this session's pool takes the task if one fits
-		 * (pool.c); a pooled worker that dies before it attaches leaves the
-		 * segment to the next one, or to a fresh worker.
-		 */
-		pid = 0;
-		while (pid == 0)
+		if (pgbg_pool_reuse(sql_len, guc_len, queue_size, &sg, &f, &mh, &h))
 		{
-			BackgroundWorkerHandle *h = pgbg_pool_hand_over(sg);
-			bool		pooled = (h != NULL);
-
-			if (!pooled)
-				h = launcher_register(sg, f);
+			/*
+			 * A pooled worker whose segment fits the task: it stays attached
+			 * to it and its queue, and waits for our go; the segment gets
+			 * the new task written over the last one.
+			 */
+			seg = sg;
+			fixed = f;
+			mqh = mh;
 			handle = h;
-			pid = launcher_wait_for_start(h, sg, f, pooled);
-			if (pid == 0)
-			{
-				handle = NULL;
-				pgbg_retire_handle(h);
-			}
+			launcher_rewrite_segment(sg, f, sqlstr, results_disabled, label);
+			SpinLockAcquire(&f->mutex);
+			pid = f->worker_pid;
+			SpinLockRelease(&f->mutex);
 		}
-		shm_mq_set_handle(mqh, handle);
+		else
+		{
+			sg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
+										label, &f, &mq);
+			seg = sg;
+			fixed = f;
+
+			/*
+			 * Attach to the queue before the worker exists: if this session
+			 * dies before the worker starts, detaching the segment then marks
+			 * the queue detached, so the worker never blocks on a reader
+			 * that is gone, and never runs the SQL of a launch that did not
+			 * return.  The handle outlives the task if its worker is pooled
+			 * with the segment.
+			 */
+			oldcxt = MemoryContextSwitchTo(pgbg_context);
+			mh = shm_mq_attach(mq, sg, NULL);
+			MemoryContextSwitchTo(oldcxt);
+			mqh = mh;
+			launcher_pin_segment(sg, f);
+
+			/*
+			 * A worker of this session's pool takes the task if one can
+			 * (pool.c); a pooled worker that dies before it attaches leaves
+			 * the segment to the next one, or to a fresh worker.
+			 */
+			pid = 0;
+			while (pid == 0)
+			{
+				bool		pooled;
+
+				h = pgbg_pool_hand_over(sg);
+				pooled = (h != NULL);
+				if (!pooled)
+					h = launcher_register(sg, f);
+				handle = h;
+				pid = launcher_wait_for_start(h, sg, f, pooled);
+				if (pid == 0)
+				{
+					handle = NULL;
+					pgbg_retire_handle(h);
+				}
+			}
+			shm_mq_set_handle(mh, h);
+		}
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		task = palloc0(sizeof(PgbgTask));
@@ -226,8 +262,9 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 		task->label = label != NULL ? pstrdup(label) : NULL;
 		task->seg = sg;
 		task->fixed = f;
-		task->handle = handle;
-		task->mqh = mqh;
+		task->seq = f->task_seq;
+		task->handle = h;
+		task->mqh = mh;
 		MemoryContextSwitchTo(oldcxt);
 
 		/*
@@ -243,6 +280,8 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 	}
 	PG_CATCH();
 	{
+		if (mqh != NULL)
+			shm_mq_detach(mqh);
 		if (handle != NULL)
 		{
 			launcher_abandon_start(fixed);
@@ -291,8 +330,8 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 					   PgbgFixed **fixedp, shm_mq **mqp)
 {
 	shm_toc_estimator e;
-	Size		sql_len = strlen(sql) + 1;
-	Size		guc_len = EstimateGUCStateSpace();
+	Size		sql_space = launcher_area_size(strlen(sql) + 1);
+	Size		guc_space = launcher_area_size(EstimateGUCStateSpace());
 	Size		segsize;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -303,8 +342,8 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, sizeof(PgbgFixed));
-	shm_toc_estimate_chunk(&e, sql_len);
-	shm_toc_estimate_chunk(&e, guc_len);
+	shm_toc_estimate_chunk(&e, sql_space);
+	shm_toc_estimate_chunk(&e, guc_space);
 	shm_toc_estimate_chunk(&e, (Size) queue_size);
 	shm_toc_estimate_keys(&e, PGBG_NKEYS);
 	segsize = shm_toc_estimate(&e);
@@ -314,26 +353,22 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 
 	fixed = shm_toc_allocate(toc, sizeof(PgbgFixed));
 	MemSet(fixed, 0, sizeof(PgbgFixed));
-	fixed->database_id = MyDatabaseId;
-	fixed->authenticated_user_id = GetAuthenticatedUserId();
-	fixed->outer_user_id = GetCurrentRoleId();
-	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
-	fixed->results_disabled = results_disabled;
-	fixed->timeout_ms = pgbg_worker_timeout;
-	if (label != NULL)
-		strlcpy(fixed->label, label, sizeof(fixed->label));
 	SpinLockInit(&fixed->mutex);
 	pg_atomic_init_u32(&fixed->cancel_requested, 0);
 	pg_atomic_init_u32(&fixed->timed_out, 0);
+	launcher_fill_fixed(fixed, results_disabled, label);
+	fixed->sql_space = sql_space;
+	fixed->guc_space = guc_space;
+	fixed->queue_size = queue_size;
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
 	pgbg_pool_prepare(seg, fixed);
 
-	sqlp = shm_toc_allocate(toc, sql_len);
-	memcpy(sqlp, sql, sql_len);
+	sqlp = shm_toc_allocate(toc, sql_space);
+	strlcpy(sqlp, sql, sql_space);
 	shm_toc_insert(toc, PGBG_KEY_SQL, sqlp);
 
-	gucp = shm_toc_allocate(toc, guc_len);
-	SerializeGUCState(guc_len, gucp);
+	gucp = shm_toc_allocate(toc, guc_space);
+	SerializeGUCState(guc_space, gucp);
 	shm_toc_insert(toc, PGBG_KEY_GUC, gucp);
 
 	mq = shm_mq_create(shm_toc_allocate(toc, (Size) queue_size),
@@ -344,6 +379,66 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 	*fixedp = fixed;
 	*mqp = mq;
 	return seg;
+}
+
+/*
+ * The SQL and GUC areas get some room to spare, so that a pooled worker's
+ * segment can take later tasks in place (pgbg_pool_reuse).
+ */
+static Size
+launcher_area_size(Size len)
+{
+	return MAXALIGN(len + PGBG_AREA_SPARE);
+}
+
+/*
+ * What the worker needs to become the caller, and a new task's fresh
+ * state.  Leaves alone what belongs to the segment (its mutex, the pool
+ * state, the worker's pid and PGPROC, the sizes).
+ */
+static void
+launcher_fill_fixed(PgbgFixed *fixed, bool results_disabled,
+					const char *label)
+{
+	fixed->database_id = MyDatabaseId;
+	fixed->authenticated_user_id = GetAuthenticatedUserId();
+	fixed->outer_user_id = GetCurrentRoleId();
+	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
+	fixed->results_disabled = results_disabled;
+	fixed->timeout_ms = pgbg_worker_timeout;
+	strlcpy(fixed->label, label != NULL ? label : "", sizeof(fixed->label));
+	fixed->launcher_pid = MyProcPid;
+	fixed->committed = false;
+	fixed->commits = 0;
+	fixed->started_at = 0;
+	fixed->finished_at = 0;
+	fixed->has_progress = false;
+	fixed->has_progress_msg = false;
+	fixed->progress_pct = 0;
+	fixed->progress_msg[0] = '\0';
+	pg_atomic_write_u32(&fixed->cancel_requested, 0);
+	pg_atomic_write_u32(&fixed->timed_out, 0);
+	SpinLockAcquire(&fixed->mutex);
+	fixed->task_seq++;
+	SpinLockRelease(&fixed->mutex);
+}
+
+/*
+ * Write a task over the last one in a pooled worker's segment (claimed by
+ * pgbg_pool_reuse: the worker waits for our go and looks at nothing else).
+ */
+static void
+launcher_rewrite_segment(dsm_segment *seg, PgbgFixed *fixed, const char *sql,
+						 bool results_disabled, const char *label)
+{
+	shm_toc    *toc = shm_toc_attach(PGBG_MAGIC, dsm_segment_address(seg));
+	char	   *sqlp = shm_toc_lookup(toc, PGBG_KEY_SQL, false);
+	char	   *gucp = shm_toc_lookup(toc, PGBG_KEY_GUC, false);
+
+	launcher_fill_fixed(fixed, results_disabled, label);
+	fixed->idle_timeout_ms = pgbg_pool_idle_timeout;
+	strlcpy(sqlp, sql, fixed->sql_space);
+	SerializeGUCState(fixed->guc_space, gucp);
 }
 
 /*
@@ -684,7 +779,7 @@ launcher_worker_waits(PgbgTask *task)
 {
 	uint32		state;
 
-	if (!pgbg_worker_left(task))
+	if (!pgbg_worker_done(task))
 		return false;
 	state = pg_atomic_read_u32(&task->fixed->pool_state);
 	return state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE;
@@ -911,6 +1006,11 @@ launcher_free_task(PgbgTask *task)
 		if (GetBackgroundWorkerPid(task->handle, &pid) == BGWH_STOPPED)
 			launcher_unpin_if_unused(task->fixed, task->seg);
 		/* a poolable worker waiting for its next task is told to exit */
+		if (task->mqh != NULL)
+		{
+			shm_mq_detach(task->mqh);
+			task->mqh = NULL;
+		}
 		dsm_detach(task->seg);
 		task->seg = NULL;
 	}
@@ -1176,24 +1276,28 @@ pgbg_process_gone(PgbgTask *task)
 	BgwHandleStatus status = GetBackgroundWorkerPid(task->handle, &pid);
 
 	return status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED ||
-		pgbg_worker_left(task);
+		pgbg_worker_done(task);
 }
 
 /*
- * Has a poolable worker finished the task without error and reset its
- * session (worker.c)?  It then waits to be pooled or told to exit.
+ * Has a poolable worker finished the task without error?  Its end marker
+ * came (it sends nothing after it), or it reset its session and let go of
+ * the task (worker.c) -- all a detached task's launcher can know.  It
+ * then waits to be pooled or told to exit.
  */
 bool
-pgbg_worker_left(PgbgTask *task)
+pgbg_worker_done(PgbgTask *task)
 {
-	bool		left;
+	uint32		left_seq;
 
 	if (task->seg == NULL || !task->fixed->poolable)
 		return false;
+	if (task->saw_end && !task->has_error)
+		return true;
 	SpinLockAcquire(&task->fixed->mutex);
-	left = task->fixed->worker_left;
+	left_seq = task->fixed->left_seq;
 	SpinLockRelease(&task->fixed->mutex);
-	return left;
+	return left_seq == task->seq;
 }
 
 /*
@@ -1210,7 +1314,7 @@ pgbg_task_finished(PgbgTask *task)
 		return true;
 	status = GetBackgroundWorkerPid(task->handle, &pid);
 	if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED ||
-		pgbg_worker_left(task))
+		pgbg_worker_done(task))
 	{
 		while (pgbg_pump(task, true))
 			;
@@ -1329,7 +1433,7 @@ launcher_task_state(PgbgTask *task)
 	pid_t		pid;
 	pid_t		attached;
 
-	if (task->stream_ended || pgbg_worker_left(task))
+	if (task->stream_ended || pgbg_worker_done(task))
 		return PGBG_STATE_STOPPED;
 	switch (GetBackgroundWorkerPid(task->handle, &pid))
 	{

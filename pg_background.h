@@ -106,18 +106,23 @@ typedef struct PgbgFixed
 
 	/*
 	 * The warm worker pool (pool.c).  A poolable worker that finished its
-	 * task without error resets its session, sets worker_left (under the
-	 * mutex) and waits for the launcher's decision in pool_state: take the
-	 * next task from the segment next_handle names, or exit.  It gives up
-	 * by itself after idle_timeout_ms.  launcher_proc is whose latch it
-	 * sets when it has left.
+	 * task without error resets its session, sets left_seq to the task_seq
+	 * of the task it ran (under the mutex: a task written over the last one
+	 * in place gets the next task_seq) and waits for the launcher's decision in pool_state: take the
+	 * next task from the segment next_handle names (this one again, when
+	 * the launcher rewrote it in place), or exit.  It gives up by itself
+	 * after idle_timeout_ms.  The sizes of the SQL and GUC areas and of the
+	 * queue tell the launcher whether a task fits in this segment.
 	 */
 	bool		poolable;
 	int			idle_timeout_ms;
-	struct PGPROC *launcher_proc;
-	bool		worker_left;
+	uint32		task_seq;
+	uint32		left_seq;
 	pg_atomic_uint32 pool_state;	/* a PgbgPoolState */
 	dsm_handle	next_handle;	/* valid with PGBG_POOL_NEXT */
+	Size		sql_space;
+	Size		guc_space;
+	int32		queue_size;
 } PgbgFixed;
 
 /*
@@ -201,6 +206,7 @@ typedef struct PgbgTask
 	dsm_segment *seg;			/* NULL once released */
 	shm_mq_handle *mqh;
 	PgbgFixed  *fixed;
+	uint32		seq;			/* fixed->task_seq of this task */
 
 	/*
 	 * Allocated by RegisterDynamicBackgroundWorker in launcher.c's handle
@@ -292,7 +298,7 @@ extern bool pgbg_task_finished(PgbgTask *task);
 extern bool pgbg_process_gone(PgbgTask *task);
 extern List *pgbg_session_tasks(void);
 extern const char *pgbg_task_state_name(PgbgTask *task);
-extern bool pgbg_worker_left(PgbgTask *task);
+extern bool pgbg_worker_done(PgbgTask *task);
 extern void pgbg_retire_handle(struct BackgroundWorkerHandle *handle);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
@@ -301,6 +307,10 @@ extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 /* pool.c */
 extern void pgbg_pool_prepare(dsm_segment *seg, PgbgFixed *fixed);
 extern bool pgbg_pool_offer(PgbgTask *task);
+extern bool pgbg_pool_reuse(Size sql_len, Size guc_len, int32 queue_size,
+							dsm_segment **seg, PgbgFixed **fixed,
+							shm_mq_handle **mqh,
+							struct BackgroundWorkerHandle **handle);
 extern struct BackgroundWorkerHandle *pgbg_pool_hand_over(dsm_segment *seg);
 extern int	pgbg_pool_release_all(void);
 extern int	pgbg_pool_release_others(void);

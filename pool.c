@@ -9,11 +9,15 @@
  * the launcher it has let go of the task and waits (worker.c).  When the
  * launcher is done with the task (its results read, or the handle
  * detached) it keeps the worker, up to pool_size of them: the worker's
- * last segment stays mapped as the channel through which the next task's
- * segment is handed over.  A launch by the same user, role and security
- * context takes the most recently pooled worker instead of starting a new
- * process; everything else about the task (its own segment, queue, cookie
- * and go handshake) is as for a fresh worker.
+ * last segment stays mapped as the channel to it.  A launch by the same
+ * user, role and security context takes the most recently pooled worker
+ * instead of starting a new process.  When the task fits in the worker's
+ * segment (SQL, settings, the same queue size) and the last task's output
+ * was read to its end, the new task is written over the last one and both
+ * sides keep their queue handles: no segment is made or mapped.
+ * Otherwise the new task's segment is handed over and the worker moves to
+ * it.  Everything else (a fresh cookie, the go handshake, list, wait,
+ * cancel, detach) is as for a fresh worker.
  *
  * Every change of a worker's pool state is a compare-and-exchange on the
  * segment (PgbgPoolState), so the launcher handing over a task and the
@@ -44,6 +48,7 @@ typedef struct PoolEntry
 	dsm_segment *seg;			/* the segment of its last task */
 	PgbgFixed  *fixed;
 	BackgroundWorkerHandle *handle;
+	shm_mq_handle *mqh;			/* NULL: the queue cannot be used again */
 
 	/* whom it ran its last task as; a next task must match */
 	Oid			authenticated_user_id;
@@ -71,8 +76,6 @@ pgbg_pool_prepare(dsm_segment *seg, PgbgFixed *fixed)
 {
 	fixed->poolable = pgbg_pool_size > 0;
 	fixed->idle_timeout_ms = pgbg_pool_idle_timeout;
-	fixed->launcher_proc = MyProc;
-	fixed->worker_left = false;
 	fixed->next_handle = DSM_HANDLE_INVALID;
 	pg_atomic_init_u32(&fixed->pool_state, PGBG_POOL_NONE);
 	if (fixed->poolable)
@@ -90,8 +93,10 @@ pgbg_pool_tell_exit(PgbgFixed *fixed)
 	uint32		state = pg_atomic_read_u32(&fixed->pool_state);
 	PGPROC	   *proc;
 
-	while (state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE)
+	for (;;)
 	{
+		if (state != PGBG_POOL_NONE && state != PGBG_POOL_IDLE)
+			return;
 		if (pg_atomic_compare_exchange_u32(&fixed->pool_state, &state,
 										   PGBG_POOL_EXIT))
 			break;
@@ -134,13 +139,12 @@ pgbg_pool_offer(PgbgTask *task)
 		return false;
 
 	/*
-	 * Its end marker came and no error: it finished without error and is
-	 * resetting its session, or already waits (worker_left).  A detached
-	 * task's queue was not read: only worker_left tells.
+	 * It finished without error: its end marker came (it may still be
+	 * resetting its session), or it has let go of the task (a detached
+	 * task's queue was not read).
 	 */
-	if (!(task->saw_end && !task->has_error) && !pgbg_worker_left(task))
-		return false;
-	if (GetBackgroundWorkerPid(task->handle, &pid) != BGWH_STARTED)
+	if (!pgbg_worker_done(task) ||
+		GetBackgroundWorkerPid(task->handle, &pid) != BGWH_STARTED)
 		return false;
 
 	pool_trim(pgbg_pool_size - 1);
@@ -174,15 +178,96 @@ pgbg_pool_offer(PgbgTask *task)
 	entry->current_user_id = fixed->current_user_id;
 	entry->sec_context = fixed->sec_context;
 
-	/* the worker sends nothing more on this queue */
-	if (task->mqh != NULL)
+	/*
+	 * The queue can serve the next task only if this one's output was read
+	 * to its end marker: nothing of it is left in the queue.
+	 */
+	if (task->mqh != NULL && !task->saw_end)
 	{
 		shm_mq_detach(task->mqh);
 		task->mqh = NULL;
 	}
+	entry->mqh = task->mqh;
+	task->mqh = NULL;
 	task->seg = NULL;
 	task->handle = NULL;
 	return true;
+}
+
+/* Does a pooled worker's last task match the current user and context? */
+static bool
+pool_entry_matches(PoolEntry *entry)
+{
+	Oid			current_user_id;
+	int			sec_context;
+
+	GetUserIdAndSecContext(&current_user_id, &sec_context);
+	return entry->authenticated_user_id == GetAuthenticatedUserId() &&
+		entry->outer_user_id == GetCurrentRoleId() &&
+		entry->current_user_id == current_user_id &&
+		entry->sec_context == sec_context;
+}
+
+/*
+ * Claim a pooled worker whose segment can take a task of these sizes in
+ * place.  On success the segment (its mapping now owned by the current
+ * resource owner, as a new one's), its queue handle and the worker's
+ * handle are the caller's, and the worker waits for the caller's go, as a
+ * fresh worker does; the caller writes the task into the segment.  If the
+ * launch fails, the caller abandons the start and the worker exits.
+ */
+bool
+pgbg_pool_reuse(Size sql_len, Size guc_len, int32 queue_size,
+				dsm_segment **seg, PgbgFixed **fixed, shm_mq_handle **mqh,
+				BackgroundWorkerHandle **handle)
+{
+	ListCell   *lc;
+
+	foreach(lc, pool_entries)
+	{
+		PoolEntry  *entry = lfirst(lc);
+		PgbgFixed  *f = entry->fixed;
+		uint32		expected = PGBG_POOL_IDLE;
+
+		if (entry->mqh == NULL || f->queue_size != queue_size ||
+			sql_len > f->sql_space || guc_len > f->guc_space ||
+			!pool_entry_matches(entry) || !pool_entry_alive(entry))
+			continue;
+
+		/* can fail: first, while the entry is still the pool's */
+		dsm_unpin_mapping(entry->seg);
+
+		/*
+		 * The worker must not see the go of its last task once it sees the
+		 * claim; it is told to wait for ours.
+		 */
+		SpinLockAcquire(&f->mutex);
+		f->launch_state = PGBG_LAUNCH_PENDING;
+		SpinLockRelease(&f->mutex);
+		f->next_handle = dsm_segment_handle(entry->seg);
+
+		pool_entries = foreach_delete_current(pool_entries, lc);
+		if (!pg_atomic_compare_exchange_u32(&f->pool_state, &expected,
+											PGBG_POOL_NEXT))
+		{
+			/* it gave up waiting a moment ago */
+			dsm_pin_mapping(entry->seg);
+			pool_release(entry);
+			continue;
+		}
+
+		/*
+		 * No latch is set: the worker needs waking only for the go (or the
+		 * abandon), which sets it.
+		 */
+		*seg = entry->seg;
+		*fixed = f;
+		*mqh = entry->mqh;
+		*handle = entry->handle;
+		pfree(entry);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -196,15 +281,7 @@ pgbg_pool_offer(PgbgTask *task)
 BackgroundWorkerHandle *
 pgbg_pool_hand_over(dsm_segment *seg)
 {
-	Oid			current_user_id;
-	int			sec_context;
-	Oid			outer_user_id = GetCurrentRoleId();
-	Oid			authenticated_user_id = GetAuthenticatedUserId();
 	ListCell   *lc;
-
-	if (pool_entries == NIL)
-		return NULL;
-	GetUserIdAndSecContext(&current_user_id, &sec_context);
 
 	foreach(lc, pool_entries)
 	{
@@ -213,11 +290,7 @@ pgbg_pool_hand_over(dsm_segment *seg)
 		uint32		expected = PGBG_POOL_IDLE;
 		PGPROC	   *proc;
 
-		if (entry->authenticated_user_id != authenticated_user_id ||
-			entry->outer_user_id != outer_user_id ||
-			entry->current_user_id != current_user_id ||
-			entry->sec_context != sec_context ||
-			!pool_entry_alive(entry))
+		if (!pool_entry_matches(entry) || !pool_entry_alive(entry))
 			continue;
 
 		pool_entries = foreach_delete_current(pool_entries, lc);
@@ -239,6 +312,8 @@ pgbg_pool_hand_over(dsm_segment *seg)
 
 		/* the worker reads the handle before it lets go of the old segment */
 		handle = entry->handle;
+		if (entry->mqh != NULL)
+			shm_mq_detach(entry->mqh);
 		dsm_detach(entry->seg);
 		pfree(entry);
 		return handle;
@@ -261,6 +336,8 @@ static void
 pool_release(PoolEntry *entry)
 {
 	pgbg_pool_tell_exit(entry->fixed);
+	if (entry->mqh != NULL)
+		shm_mq_detach(entry->mqh);
 	dsm_detach(entry->seg);
 	pgbg_retire_handle(entry->handle);
 	pfree(entry);

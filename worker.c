@@ -21,7 +21,9 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
-#include "commands/discard.h"
+#include "catalog/namespace.h"
+#include "commands/prepare.h"
+#include "commands/sequence.h"
 #include "libpq/libpq.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
@@ -33,7 +35,9 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/sinval.h"
+#include "storage/lock.h"
 #include "storage/shm_toc.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
@@ -41,6 +45,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/portal.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -58,8 +63,24 @@ static dsm_segment *worker_seg = NULL;
 static Oid	worker_database_id = InvalidOid;
 static Oid	worker_authenticated_user_id = InvalidOid;
 
+/* fixed->task_seq of the task this worker was given the go for */
+static uint32 worker_task_seq = 0;
+
 /* registered once per process: a pooled worker runs several tasks */
 static TimeoutId worker_timeout_id = MAX_TIMEOUTS;
+
+/*
+ * A pooled worker skips restoring the caller's settings when nothing
+ * changed since the last task: the caller sent the same state, and ours
+ * is still what restoring it gave (the last task SET nothing that lasts).
+ * Comparing the serialized states costs far less than restoring them
+ * (time zone abbreviations, locales).
+ */
+static bool worker_gucs_known = false;
+static char *worker_gucs_caller = NULL;
+static Size worker_gucs_caller_len = 0;
+static char *worker_gucs_own = NULL;
+static Size worker_gucs_own_len = 0;
 
 /* SIGUSR2: a launch that found no free slot asks an idle worker to go */
 static volatile sig_atomic_t worker_release_requested = false;
@@ -69,6 +90,7 @@ static volatile sig_atomic_t worker_release_requested = false;
  * make it wait: see worker_limit_output.
  */
 static shm_mq_handle *worker_mqh = NULL;
+static const PQcommMethods *worker_mq_methods = NULL;
 static PQcommMethods worker_submit_methods;
 static bool worker_queue_given_up = false;
 
@@ -78,6 +100,7 @@ static bool worker_queue_given_up = false;
 #define WORKER_SUBMIT_ERROR_LEN		4096
 
 static void worker_attach(dsm_handle handle, char **sql, char **gucstate);
+static void worker_take_next_in_place(void);
 static void worker_connect(void);
 static void worker_run_task(const char *sql, char *gucstate);
 static bool worker_wait_for_next_task(dsm_handle *next);
@@ -88,6 +111,9 @@ static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
 static void worker_xact_callback(XactEvent event, void *arg);
 static void worker_wait_for_go(shm_mq_handle *mqh);
 static void worker_become_caller(char *gucstate);
+static char *worker_serialize_own_gucs(Size *len);
+static bool worker_gucs_unchanged(const char *gucstate);
+static void worker_remember_gucs(const char *gucstate);
 static void worker_start_xact(void);
 static void worker_commit_xact(void);
 static void worker_execute(const char *sql);
@@ -147,7 +173,10 @@ pgbg_worker_run(dsm_handle handle)
 		worker_run_task(sql, gucstate);
 		if (!worker_fixed->poolable || !worker_wait_for_next_task(&next))
 			break;
-		worker_attach(next, &sql, &gucstate);
+		if (next == dsm_segment_handle(worker_seg))
+			worker_take_next_in_place();
+		else
+			worker_attach(next, &sql, &gucstate);
 	}
 
 	error_context_stack = errcallback.previous;
@@ -179,10 +208,18 @@ worker_run_task(const char *sql, char *gucstate)
 	pgstat_report_activity(STATE_RUNNING, sql);
 
 	worker_execute(sql);
+	worker_stop_timeout();
+
+	/*
+	 * Before the end marker: once the launcher has it, a pooled worker's
+	 * segment may already carry the next task.
+	 */
+	SpinLockAcquire(&worker_fixed->mutex);
+	worker_fixed->finished_at = GetCurrentTimestamp();
+	SpinLockRelease(&worker_fixed->mutex);
 
 	/* Tell the launcher we finished normally. */
 	ReadyForQuery(DestRemote);
-	worker_stop_timeout();
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	pgstat_report_stat(true);
@@ -265,6 +302,7 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
 	pq_redirect_to_shm_mq(seg, mqh);
+	worker_mq_methods = PqCommMethods;
 	worker_mqh = mqh;
 	if (worker_fixed->results_disabled)
 		worker_limit_output();
@@ -377,6 +415,7 @@ worker_wait_for_go(shm_mq_handle *mqh)
 		if (first)
 			worker_fixed->worker_proc = MyProc;
 		state = worker_fixed->launch_state;
+		worker_task_seq = worker_fixed->task_seq;
 		SpinLockRelease(&worker_fixed->mutex);
 		first = false;
 
@@ -430,6 +469,7 @@ worker_become_caller(char *gucstate)
 {
 	PgbgFixed  *fixed = worker_fixed;
 	bool		outer_is_superuser = false;
+	bool		restored;
 
 	StartTransactionCommand();
 
@@ -446,7 +486,9 @@ worker_become_caller(char *gucstate)
 	 * its default_transaction_* settings carry over to the job.
 	 */
 	XactReadOnly = false;
-	RestoreGUCState(gucstate);
+	restored = !worker_gucs_unchanged(gucstate);
+	if (restored)
+		RestoreGUCState(gucstate);
 
 	/*
 	 * Every setting is the caller's, statement_timeout included: it limits
@@ -465,6 +507,12 @@ worker_become_caller(char *gucstate)
 		outer_is_superuser = superuser_arg(fixed->outer_user_id);
 	CommitTransactionCommand();
 
+	/* outside the set-up transaction, as worker_gucs_unchanged looks */
+	if (fixed->results_disabled)
+		worker_gucs_known = false;
+	else if (restored && fixed->poolable)
+		worker_remember_gucs(gucstate);
+
 	/*
 	 * Rows travel in the database encoding; the launcher decodes them with
 	 * the server's own input functions.
@@ -478,6 +526,65 @@ worker_become_caller(char *gucstate)
 	 */
 	if (OidIsValid(fixed->outer_user_id))
 		SetCurrentRoleId(fixed->outer_user_id, outer_is_superuser);
+}
+
+/* The length of a state SerializeGUCState wrote: its header says. */
+static Size
+worker_gucs_len(const char *gucstate)
+{
+	Size		len;
+
+	memcpy(&len, gucstate, sizeof(Size));
+	return len + sizeof(Size);
+}
+
+/* Our own settings, serialized as a caller's are; palloc'd. */
+static char *
+worker_serialize_own_gucs(Size *len)
+{
+	Size		space = EstimateGUCStateSpace();
+	char	   *buf = MemoryContextAlloc(TopMemoryContext, space);
+
+	SerializeGUCState(space, buf);
+	*len = worker_gucs_len(buf);
+	return buf;
+}
+
+static bool
+worker_gucs_unchanged(const char *gucstate)
+{
+	Size		len;
+	char	   *own;
+	bool		same;
+
+	if (!worker_gucs_known || worker_fixed->results_disabled)
+		return false;
+	if (worker_gucs_len(gucstate) != worker_gucs_caller_len ||
+		memcmp(gucstate, worker_gucs_caller, worker_gucs_caller_len) != 0)
+		return false;
+	own = worker_serialize_own_gucs(&len);
+	same = (len == worker_gucs_own_len &&
+			memcmp(own, worker_gucs_own, len) == 0);
+	pfree(own);
+	return same;
+}
+
+static void
+worker_remember_gucs(const char *gucstate)
+{
+	Size		len = worker_gucs_len(gucstate);
+
+	worker_gucs_known = false;
+	if (worker_gucs_caller != NULL)
+		pfree(worker_gucs_caller);
+	if (worker_gucs_own != NULL)
+		pfree(worker_gucs_own);
+	worker_gucs_own = NULL;
+	worker_gucs_caller = MemoryContextAlloc(TopMemoryContext, len);
+	memcpy(worker_gucs_caller, gucstate, len);
+	worker_gucs_caller_len = len;
+	worker_gucs_own = worker_serialize_own_gucs(&worker_gucs_own_len);
+	worker_gucs_known = true;
 }
 
 /*
@@ -808,15 +915,10 @@ worker_wait_for_next_task(dsm_handle *next)
 	PgbgFixed  *fixed = worker_fixed;
 	uint32		event = pgbg_pool_idle_event();
 	TimestampTz deadline;
-	PGPROC	   *launcher;
 	char		appname[NAMEDATALEN];
 
 	/* Nothing more goes to the launcher of the task that ended. */
 	whereToSendOutput = DestNone;
-
-	SpinLockAcquire(&fixed->mutex);
-	fixed->finished_at = GetCurrentTimestamp();
-	SpinLockRelease(&fixed->mutex);
 
 	worker_reset_session();
 
@@ -824,13 +926,15 @@ worker_wait_for_next_task(dsm_handle *next)
 	pgbg_format_appname(appname, sizeof(appname), "", MyProcPid);
 	pgstat_report_appname(appname);
 
+	/*
+	 * Only a detached task's launcher looks for this, at its next call; the
+	 * others saw the end marker.  The segment may carry a next task
+	 * already, with its own task_seq.
+	 */
 	worker_release_requested = false;
 	SpinLockAcquire(&fixed->mutex);
-	fixed->worker_left = true;
-	launcher = fixed->launcher_proc;
+	fixed->left_seq = worker_task_seq;
 	SpinLockRelease(&fixed->mutex);
-	if (launcher != NULL)
-		SetLatch(&launcher->procLatch);
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   fixed->idle_timeout_ms);
@@ -847,6 +951,14 @@ worker_wait_for_next_task(dsm_handle *next)
 			return true;
 		}
 		if (state != PGBG_POOL_NONE && state != PGBG_POOL_IDLE)
+			return false;
+
+		/*
+		 * Not pooled yet, and the launching session is gone: its exit told
+		 * us nothing if it came while the segment was being handed to us.
+		 */
+		if (state == PGBG_POOL_NONE &&
+			BackendPidGetProc(fixed->launcher_pid) == NULL)
 			return false;
 
 		/* TimestampTz counts microseconds; round up to whole ms */
@@ -875,22 +987,46 @@ worker_wait_for_next_task(dsm_handle *next)
 }
 
 /*
+ * The launcher wrote the next task over the last one in our segment: the
+ * queue and its redirection stay; wait for the go as a fresh worker does.
+ */
+static void
+worker_take_next_in_place(void)
+{
+	pg_atomic_write_u32(&worker_fixed->pool_state, PGBG_POOL_NONE);
+	whereToSendOutput = DestRemote;
+	PqCommMethods = worker_mq_methods;
+	worker_queue_given_up = false;
+	worker_wait_for_go(worker_mqh);
+	/* the task is written before the go */
+	if (worker_fixed->results_disabled)
+		worker_limit_output();
+}
+
+/*
  * Everything a task could leave behind in the session goes, as with
- * DISCARD ALL: portals (cursors WITH HOLD), session authorization, every
- * SET, prepared statements, LISTEN, session advisory locks, cached plans,
- * temporary objects, sequence state.  The next task's GUCs, role and
- * security context are then taken on as by a fresh worker.
+ * DISCARD ALL: portals (cursors WITH HOLD), prepared statements, LISTEN,
+ * session advisory locks, cached plans, temporary objects, sequence state,
+ * and SET ROLE.  Settings, session authorization among them, are not reset
+ * here but by the next task's restore of its caller's settings, which
+ * puts every setting back to its default first -- skipped only when the
+ * last task changed no setting and the caller sent the same ones
+ * (worker_gucs_unchanged).
  */
 static void
 worker_reset_session(void)
 {
-	DiscardStmt stmt;
-
 	StartTransactionCommand();
-	MemSet(&stmt, 0, sizeof(stmt));
-	stmt.type = T_DiscardStmt;
-	stmt.target = DISCARD_ALL;
-	DiscardCommand(&stmt, true);
+	/* closing portals may run user code: first, as DISCARD ALL does */
+	PortalHashTableDeleteAll();
+	/* RESET ROLE: back to its reset value and source, as RESET ALL does */
+	SetConfigOption("role", NULL, PGC_SUSET, PGC_S_SESSION);
+	DropAllPreparedStatements();
+	Async_UnlistenAll();
+	LockReleaseAll(USER_LOCKMETHOD, true);
+	ResetPlanCache();
+	ResetTempTableNamespace();
+	ResetSequenceCaches();
 	CommitTransactionCommand();
 }
 
