@@ -1158,6 +1158,7 @@ launcher_refresh(void)
 	ListCell   *lc;
 
 	launcher_reap_detached();
+	pgbg_pool_trim();
 	tasks = list_copy(pgbg_tasks);
 	foreach(lc, tasks)
 	{

@@ -313,6 +313,7 @@ extern bool pgbg_pool_reuse(Size sql_len, Size guc_len, int32 queue_size,
 							struct BackgroundWorkerHandle **handle);
 extern struct BackgroundWorkerHandle *pgbg_pool_hand_over(dsm_segment *seg);
 extern int	pgbg_pool_release_all(void);
+extern void pgbg_pool_trim(void);
 extern int	pgbg_pool_release_others(void);
 extern void pgbg_pool_tell_exit(PgbgFixed *fixed);
 

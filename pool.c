@@ -131,7 +131,12 @@ pgbg_pool_offer(PgbgTask *task)
 	uint32		expected = PGBG_POOL_NONE;
 	pid_t		pid;
 
-	if (task->seg == NULL || !fixed->poolable || pgbg_pool_size <= 0)
+	if (pgbg_pool_size <= 0)
+	{
+		pgbg_pool_trim();
+		return false;
+	}
+	if (task->seg == NULL || !fixed->poolable)
 		return false;
 	if (task->cancel_requested || task->has_error ||
 		pg_atomic_read_u32(&fixed->timed_out) != 0 ||
@@ -150,6 +155,7 @@ pgbg_pool_offer(PgbgTask *task)
 	pool_trim(pgbg_pool_size - 1);
 	if (list_length(pool_entries) >= pgbg_pool_size)
 		return false;
+
 
 	/* what can fail comes first */
 	if (pool_context == NULL)
@@ -365,6 +371,17 @@ pool_trim(int keep)
 		pool_entries = foreach_delete_current(pool_entries, lc);
 		pool_release(entry);
 	}
+}
+
+/*
+ * Keep no more pooled workers than pg_background.pool_size says now (it
+ * may have been lowered), and forget those that are gone.
+ */
+void
+pgbg_pool_trim(void)
+{
+	if (pool_entries != NIL)
+		pool_trim(Max(pgbg_pool_size, 0));
 }
 
 /*

@@ -63,6 +63,9 @@ static dsm_segment *worker_seg = NULL;
 static Oid	worker_database_id = InvalidOid;
 static Oid	worker_authenticated_user_id = InvalidOid;
 
+/* the job's own transactions are running (worker_xact_callback counts) */
+static bool worker_in_job = false;
+
 /* fixed->task_seq of the task this worker was given the go for */
 static uint32 worker_task_seq = 0;
 
@@ -630,6 +633,7 @@ worker_execute(const char *sql)
 	worker_start_xact();
 
 	/* both survive the commits that VACUUM and friends make */
+	worker_in_job = true;
 	parse_context = AllocSetContextCreate(TopMemoryContext,
 										  "pg_background parse",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -654,6 +658,7 @@ worker_execute(const char *sql)
 	worker_check_cancel();
 	if (IsTransactionState())
 		worker_commit_xact();
+	worker_in_job = false;
 
 	/*
 	 * Tell the launcher the work is durable: if we are terminated before
@@ -678,7 +683,7 @@ worker_execute(const char *sql)
 static void
 worker_xact_callback(XactEvent event, void *arg)
 {
-	if (event != XACT_EVENT_COMMIT ||
+	if (event != XACT_EVENT_COMMIT || !worker_in_job ||
 		!TransactionIdIsValid(GetTopTransactionIdIfAny()))
 		return;
 	SpinLockAcquire(&worker_fixed->mutex);

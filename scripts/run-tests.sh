@@ -56,6 +56,9 @@
 #   PROVE_TESTS             TAP files to run instead of the Makefile's/t/*.pl
 #   PROVE_FLAGS             extra flags for prove
 #   PG_MAJOR                server major version to install and test (default 15)
+#   PGBG_EXTRA_CONF         lines added to every test cluster's
+#                           postgresql.conf (e.g. 'pg_background.pool_size = 4'
+#                           runs those suites with the warm worker pool on)
 #   PGBG_PG_CONFIG          pg_config of another PostgreSQL installation to build
 #                           and test against (default: Debian's, from PG_MAJOR); it
 #                           is copied like Debian's, never modified
@@ -282,6 +285,7 @@ full_page_writes = off
 log_line_prefix = '%m [%p] %b %q%a '
 log_min_messages = warning
 log_autovacuum_min_duration = -1
+${PGBG_EXTRA_CONF:-}
 EOF
     if ! pgbg_as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 start \
             >"$SCRATCH/pg_ctl.log" 2>&1; then

@@ -122,6 +122,10 @@ log_error_verbosity = default
 	$node->append_conf('postgresql.conf',
 		"dynamic_shared_memory_type = $opts{dsm_type}\n")
 	  if defined $opts{dsm_type};
+	# scripts/run-tests.sh: PGBG_EXTRA_CONF runs every suite with, say, the
+	# warm worker pool on
+	$node->append_conf('postgresql.conf', "$ENV{PGBG_EXTRA_CONF}\n")
+	  if $ENV{PGBG_EXTRA_CONF};
 	$node->append_conf('postgresql.conf', $opts{conf})
 	  if defined $opts{conf};
 	$node->start;
