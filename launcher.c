@@ -70,6 +70,7 @@ static MemoryContext pgbg_handle_context = NULL;
 /* Room to spare in a segment's SQL and GUC areas (launcher_area_size). */
 #define PGBG_AREA_SPARE			1024
 #define PGBG_OTHERS_RETRY_MS	10
+#define PGBG_OTHERS_ASK_MS		50
 
 /* This session's counters. */
 static struct
@@ -472,6 +473,7 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 	MemoryContext oldcxt;
 	TimestampTz deadline = 0;
 	TimestampTz others_deadline = 0;
+	TimestampTz others_asked = 0;
 	bool		registered;
 
 	MemSet(&worker, 0, sizeof(worker));
@@ -516,17 +518,31 @@ launcher_register(dsm_segment *seg, PgbgFixed *fixed)
 												   PGBG_EXIT_WAIT_MS);
 		if (!launcher_have_exiting_workers())
 		{
+			TimestampTz now = GetCurrentTimestamp();
+
 			/*
-			 * Then the idle pool workers of other sessions.  Nothing tells us
-			 * when they are gone (the postmaster notifies their sessions), so
-			 * this wait alone re-tries at short intervals, for at most
-			 * PGBG_OTHERS_WAIT_MS, and only while some were asked to go.
+			 * Then the idle pool workers of other sessions, one at a time.
+			 * Nothing tells us when one is gone (the postmaster notifies its
+			 * own session), so this wait alone re-tries at short intervals,
+			 * for at most PGBG_OTHERS_WAIT_MS, and only after one was asked
+			 * to go; another is asked every PGBG_OTHERS_ASK_MS.
 			 */
-			if (others_deadline == 0 && pgbg_pool_release_others() > 0)
-				others_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-															  PGBG_OTHERS_WAIT_MS);
-			if (others_deadline == 0 ||
-				GetCurrentTimestamp() >= others_deadline)
+			if (others_deadline == 0)
+			{
+				if (pgbg_pool_release_others() > 0)
+				{
+					others_deadline = TimestampTzPlusMilliseconds(now,
+																  PGBG_OTHERS_WAIT_MS);
+					others_asked = now;
+				}
+			}
+			else if (now >= TimestampTzPlusMilliseconds(others_asked,
+														PGBG_OTHERS_ASK_MS))
+			{
+				(void) pgbg_pool_release_others();
+				others_asked = now;
+			}
+			if (others_deadline == 0 || now >= others_deadline)
 			{
 				/* one of ours may have exited since the attempt: try once more */
 				oldcxt = MemoryContextSwitchTo(pgbg_handle_context);

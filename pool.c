@@ -400,17 +400,16 @@ pgbg_pool_release_all(void)
 
 /*
  * Every worker slot is taken and this session has no worker of its own
- * that will exit: ask the idle pool workers of other sessions to exit.
- * They are found by the wait event they idle with and sent SIGUSR2, which
- * an idle pool worker takes as "exit" (worker.c) and a worker that was
- * just handed a task ignores; the compare-and-exchange on its segment
- * decides which.  Returns how many were asked.
+ * that will exit: ask an idle pool worker of another session to exit.  It
+ * is found by the wait event it idles with and sent SIGUSR2, which an idle
+ * pool worker takes as "exit" (worker.c) and a worker that was just handed
+ * a task ignores; the compare-and-exchange on its segment decides which.
+ * Returns how many were asked: one, or none.
  */
 int
 pgbg_pool_release_others(void)
 {
 	uint32		event = pgbg_pool_idle_event();
-	int			n = 0;
 	uint32		i;
 
 	for (i = 0; i < ProcGlobal->allProcCount; i++)
@@ -421,7 +420,7 @@ pgbg_pool_release_others(void)
 		if (pid == 0 || pid == MyProcPid || proc->wait_event_info != event)
 			continue;
 		if (kill(pid, SIGUSR2) == 0)
-			n++;
+			return 1;
 	}
-	return n;
+	return 0;
 }
