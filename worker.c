@@ -1022,6 +1022,8 @@ static void
 worker_reset_session(void)
 {
 	StartTransactionCommand();
+	/* dropping temporary tables reads catalogs: as DISCARD ALL, a snapshot */
+	PushActiveSnapshot(GetTransactionSnapshot());
 	/* closing portals may run user code: first, as DISCARD ALL does */
 	PortalHashTableDeleteAll();
 	/* RESET ROLE: back to its reset value and source, as RESET ALL does */
@@ -1032,6 +1034,7 @@ worker_reset_session(void)
 	ResetPlanCache();
 	ResetTempTableNamespace();
 	ResetSequenceCaches();
+	PopActiveSnapshot();
 	CommitTransactionCommand();
 }
 
