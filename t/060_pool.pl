@@ -66,12 +66,15 @@ sub poll
 	return PgBgTest::poll($node, @_);
 }
 
-# a session with a pool of $size
+# a session with a pool of $size whose idle workers never time out during
+# this test (so that every exit seen here has another cause)
 sub pool_session
 {
 	my ($size) = @_;
 	my $s = PgBgTest::session($node);
-	PgBgTest::query_ok($s, "SET pg_background.pool_size = $size");
+	PgBgTest::query_ok($s,
+		"SET pg_background.pool_size = $size; SET pg_background.pool_idle_timeout = '1h'"
+	);
 	return $s;
 }
 
