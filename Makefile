@@ -13,7 +13,7 @@ PGFILEDESC = "pg_background - run SQL in background workers"
 EXTENSION = pg_background
 DATA = $(sort $(wildcard pg_background--*.sql))
 
-REGRESS = v1 v2 errors privileges types v18 guc_prefix v19 v110 bad_input upgrade outcomes encoding reentrancy revoke hostile tuples
+REGRESS = v1 v2 errors privileges types v18 guc_prefix v19 v110 bad_input upgrade outcomes encoding reentrancy revoke hostile tuples pool
 REGRESS_OPTS = --load-extension=pg_background
 ISOLATION = handles detach_result cancel_commit
 ISOLATION_OPTS = --load-extension=pg_background
