@@ -66,6 +66,9 @@ static Oid	worker_authenticated_user_id = InvalidOid;
 /* the job's own transactions are running (worker_xact_callback counts) */
 static bool worker_in_job = false;
 
+/* a terminate or cancel came while idle, just before a task was handed */
+static bool worker_exit_after_task = false;
+
 /* fixed->task_seq of the task this worker was given the go for */
 static uint32 worker_task_seq = 0;
 
@@ -174,7 +177,8 @@ pgbg_worker_run(dsm_handle handle)
 		dsm_handle	next;
 
 		worker_run_task(sql, gucstate);
-		if (!worker_fixed->poolable || !worker_wait_for_next_task(&next))
+		if (!worker_fixed->poolable || worker_exit_after_task ||
+			!worker_wait_for_next_task(&next))
 			break;
 		if (next == dsm_segment_handle(worker_seg))
 			worker_take_next_in_place();
@@ -891,8 +895,20 @@ worker_timeout_handler(void)
 static void
 worker_stamp_finish(int code, Datum arg)
 {
+	uint32		state;
+
 	if (worker_fixed == NULL)
 		return;
+
+	/* however we exit, no task may be handed to us any more */
+	state = pg_atomic_read_u32(&worker_fixed->pool_state);
+	while (state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE)
+	{
+		if (pg_atomic_compare_exchange_u32(&worker_fixed->pool_state, &state,
+										   PGBG_POOL_GONE))
+			break;
+	}
+
 	SpinLockAcquire(&worker_fixed->mutex);
 	if (worker_fixed->finished_at == 0)
 		worker_fixed->finished_at = GetCurrentTimestamp();
@@ -925,7 +941,14 @@ worker_wait_for_next_task(dsm_handle *next)
 	/* Nothing more goes to the launcher of the task that ended. */
 	whereToSendOutput = DestNone;
 
+	/*
+	 * The launcher may hand us the next task as soon as it has our end
+	 * marker: a terminate or cancel from now on must not end us before we
+	 * have looked at the pool state (below), or that task would be lost.
+	 */
+	HOLD_INTERRUPTS();
 	worker_reset_session();
+	RESUME_INTERRUPTS();
 
 	/* no label of the last task shows while idle */
 	pgbg_format_appname(appname, sizeof(appname), "", MyProcPid);
@@ -950,30 +973,43 @@ worker_wait_for_next_task(dsm_handle *next)
 
 		if (state == PGBG_POOL_NEXT)
 		{
+			/*
+			 * Handed a task before a terminate or cancel that came while we
+			 * were idle took effect: run the task, and exit after it
+			 * instead of waiting again.  What comes from now on applies to
+			 * the task.
+			 */
+			if (ProcDiePending || QueryCancelPending)
+				worker_exit_after_task = true;
+			ProcDiePending = false;
+			QueryCancelPending = false;
 			pg_read_barrier();
 			*next = fixed->next_handle;
-			QueryCancelPending = false;
 			return true;
 		}
 		if (state != PGBG_POOL_NONE && state != PGBG_POOL_IDLE)
 			return false;
 
-		/*
-		 * Not pooled yet, and the launching session is gone: its exit told
-		 * us nothing if it came while the segment was being handed to us.
-		 */
-		if (state == PGBG_POOL_NONE &&
-			BackendPidGetProc(fixed->launcher_pid) == NULL)
-			return false;
-
 		/* TimestampTz counts microseconds; round up to whole ms */
 		remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
-		if (remaining <= 0 || worker_release_requested || QueryCancelPending)
+
+		/*
+		 * Give up: after the idle timeout; when a launch that found no free
+		 * slot asks (SIGUSR2); on a cancel or terminate; and when the
+		 * launching session is gone before it pooled us (its exit told us
+		 * nothing if it came while a task was being handed to us).
+		 */
+		if (remaining <= 0 || worker_release_requested ||
+			QueryCancelPending || ProcDiePending ||
+			(state == PGBG_POOL_NONE &&
+			 BackendPidGetProc(fixed->launcher_pid) == NULL))
 		{
 			if (pg_atomic_compare_exchange_u32(&fixed->pool_state, &state,
 											   PGBG_POOL_GONE))
 			{
+				/* a terminate ends us as it would have ended the task */
 				QueryCancelPending = false;
+				CHECK_FOR_INTERRUPTS();
 				return false;
 			}
 			continue;			/* it changed meanwhile: look again */
@@ -983,11 +1019,19 @@ worker_wait_for_next_task(dsm_handle *next)
 						 remaining, event);
 		ResetLatch(MyLatch);
 
-		/* keep up with catalog invalidations while idle, as a backend does */
+		/*
+		 * Keep up with catalog invalidations while idle, as a backend does;
+		 * other interrupts too, but a terminate or cancel only above.
+		 */
+		if (ProcDiePending || QueryCancelPending)
+			continue;
 		if (catchupInterruptPending)
+		{
+			HOLD_INTERRUPTS();
 			ProcessCatchupInterrupt();
-		if (!QueryCancelPending)
-			CHECK_FOR_INTERRUPTS();
+			RESUME_INTERRUPTS();
+		}
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
