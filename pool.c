@@ -156,7 +156,6 @@ pgbg_pool_offer(PgbgTask *task)
 	if (list_length(pool_entries) >= pgbg_pool_size)
 		return false;
 
-
 	/* what can fail comes first */
 	if (pool_context == NULL)
 		pool_context = AllocSetContextCreate(TopMemoryContext,

@@ -244,6 +244,9 @@ END \$\$});
 	($out, $err) = PgBgTest::query($s,
 		"SELECT pg_background_detach_v2($pid, $cookie)");
 	is($err, '', 'B2: detach works');
+	# the detached worker (its function scan spilled under the inherited
+	# work_mem) carries on to its end: its file goes when it exits
+	PgBgTest::wait_for_no_workers($node, 'B2: the detached worker has exited');
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_ls_tmpdir()'),
 		'0', 'B2: no temporary file left');
 }
