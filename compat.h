@@ -204,22 +204,6 @@ pgbg_shm_mq_sendv_nowait(shm_mq_handle *mqh, shm_mq_iovec *iov, int iovcnt)
 }
 
 /*
- * The same, where the caller says whether the receiver must see the bytes
- * now (before 15 it always does).
- */
-static inline shm_mq_result
-pgbg_shm_mq_sendv_flush(shm_mq_handle *mqh, shm_mq_iovec *iov, int iovcnt,
-						bool force_flush)
-{
-#if PG_VERSION_NUM >= 150000
-	return shm_mq_sendv(mqh, iov, iovcnt, true, force_flush);
-#else
-	(void) force_flush;
-	return shm_mq_sendv(mqh, iov, iovcnt, true);
-#endif
-}
-
-/*
  * PostgreSQL 15 (commit 88103567cb) renamed EmitWarningsOnPlaceholders() to
  * MarkGUCPrefixReserved(), which also removes existing placeholders.
  */

@@ -97,8 +97,6 @@ static volatile sig_atomic_t worker_release_requested = false;
  */
 static shm_mq_handle *worker_mqh = NULL;
 static const PQcommMethods *worker_mq_methods = NULL;
-static PQcommMethods worker_methods;
-static bool worker_putmessage_busy = false;
 static PQcommMethods worker_submit_methods;
 static bool worker_queue_given_up = false;
 
@@ -116,7 +114,6 @@ static void worker_reset_session(void);
 static void worker_release_handler(SIGNAL_ARGS);
 static void worker_limit_output(void);
 static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
-static int	worker_putmessage(char msgtype, const char *s, size_t len);
 static void worker_xact_callback(XactEvent event, void *arg);
 static void worker_wait_for_go(shm_mq_handle *mqh);
 static void worker_become_caller(char *gucstate);
@@ -312,9 +309,6 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
 	pq_redirect_to_shm_mq(seg, mqh);
-	worker_methods = *PqCommMethods;
-	worker_methods.putmessage = worker_putmessage;
-	PqCommMethods = &worker_methods;
 	worker_mq_methods = PqCommMethods;
 	worker_mqh = mqh;
 	if (worker_fixed->results_disabled)
@@ -405,56 +399,6 @@ worker_submit_putmessage(char msgtype, const char *s, size_t len)
 		return EOF;
 	}
 	return 0;
-}
-
-/*
- * How a worker's message goes into the queue (the protocol's putmessage,
- * as pqmq.c's, which it replaces).  The receiver is woken for what it may
- * be waiting to see -- notices, errors, the end marker, and whatever
- * fills a quarter of the queue -- but not for each row description,
- * command tag or batch of rows of a result still being produced: for a
- * small result that is one wake-up instead of four.  While the queue is
- * full it waits on its latch, interrupts served.  An interrupt that sends
- * a message while one is being sent (an error raised in the wait) gives
- * the queue up rather than mix the two.
- */
-static int
-worker_putmessage(char msgtype, const char *s, size_t len)
-{
-	shm_mq_iovec iov[2];
-	shm_mq_result res;
-	bool		flush;
-
-	if (worker_putmessage_busy)
-	{
-		if (worker_mqh != NULL)
-			shm_mq_detach(worker_mqh);
-		worker_mqh = NULL;
-		return EOF;
-	}
-	if (worker_mqh == NULL)
-		return 0;
-
-	flush = !(msgtype == 'T' || msgtype == 'C' || msgtype == 'D' ||
-			  msgtype == PGBG_MSG_TUPLES);
-	iov[0].data = &msgtype;
-	iov[0].len = 1;
-	iov[1].data = s;
-	iov[1].len = len;
-
-	worker_putmessage_busy = true;
-	for (;;)
-	{
-		res = pgbg_shm_mq_sendv_flush(worker_mqh, iov, 2, flush);
-		if (res != SHM_MQ_WOULD_BLOCK)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
-						 WAIT_EVENT_MQ_PUT_MESSAGE);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-	worker_putmessage_busy = false;
-	return res == SHM_MQ_SUCCESS ? 0 : EOF;
 }
 
 /*
