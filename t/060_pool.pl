@@ -28,6 +28,8 @@
 #      no timer behind in the pooled worker;
 #   G. an administrator's pg_terminate_backend of an idle pooled worker:
 #      the next launch still succeeds (a fresh worker);
+#   H. a worker that serves 5000 tasks from the pool leaves no DSM segment
+#      behind;
 #   E. no crash restart across the file, nothing leaked, every slot usable.
 #
 # Nothing sleeps to wait: the waits poll pg_stat_activity, and workers are
@@ -386,6 +388,32 @@ sub read_all
 	is($err, '', "$l: the next launch succeeds") or diag $err;
 	isnt($out, $p, "$l: in a fresh worker");
 
+	$s->quit;
+	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
+}
+
+# --------------------------------------------------------------------------
+# H. a pooled worker that serves many tasks
+# --------------------------------------------------------------------------
+{
+	my $l = 'H many tasks';
+	my $s = pool_session(1);
+	my $p = run_pid($s);
+	my $cycles = q{
+DO $$
+DECLARE x int;
+BEGIN
+  FOR i IN 1..%d LOOP
+    SELECT * INTO x FROM pg_background_result(pg_background_launch(
+        $q$SET work_mem = '8MB'; CREATE TEMP TABLE t (a int); PREPARE p AS SELECT 1; SELECT 1$q$)) AS (x int);
+  END LOOP;
+END $$};
+	PgBgTest::query_ok($s, sprintf($cycles, 200));
+	is(run_pid($s), $p, "$l: 200 tasks ran in the same worker");
+	my $dsm = PgBgTest::dsm_count($node);
+	PgBgTest::query_ok($s, sprintf($cycles, 5000));
+	is(run_pid($s), $p, "$l: 5000 more tasks ran in the same worker");
+	is(PgBgTest::dsm_count($node), $dsm, "$l: no DSM segment left behind by them");
 	$s->quit;
 	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
 }
