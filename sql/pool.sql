@@ -20,7 +20,9 @@
 --   4. a failed task's worker is not reused: it exits;
 --   5. a submitted and detached task's worker serves the next launch once
 --      it finished;
---   6. the pool empties when the session ends.
+--   6. lowering pool_size takes effect at the session's next pg_background
+--      call: idle workers beyond it exit, and with 0 none is reused;
+--   7. the pool empties when the session ends.
 --
 -- Every check of section 2 first asserts that both tasks ran in the same
 -- process (same_worker), then shows what the second task saw.  Nothing
@@ -375,7 +377,35 @@ SELECT pg_temp.wait_until(format(
 SELECT pool_pid() = :w AS reused_after_detach;
 
 --
--- 6. the pool empties when the session ends
+-- 6. lowering pool_size takes effect at the next pg_background call
+--
+SET pg_background.pool_size = 2;
+SELECT * FROM pg_background_launch_v2('SELECT 1') \gset l1_
+SELECT * FROM pg_background_launch_v2('SELECT 2') \gset l2_
+SELECT :l1_pid <> :l2_pid AS two_workers;
+SELECT * FROM pg_background_result_v2(:l1_pid, :l1_cookie) AS (x int);
+SELECT * FROM pg_background_result_v2(:l2_pid, :l2_cookie) AS (x int);
+SELECT pg_temp.wait_until(format(
+    $$(SELECT count(*) FROM pg_stat_activity
+        WHERE pid IN (%s, %s) AND state = 'idle' AND wait_event_type = 'Extension') = 2$$,
+    :l1_pid, :l2_pid));
+-- 2 -> 1: one of them exits
+SET pg_background.pool_size = 1;
+SELECT count(*) AS handles FROM pool_list;
+SELECT pg_temp.wait_until(format(
+    '(SELECT count(*) FROM pg_stat_activity WHERE pid IN (%s, %s)) = 1',
+    :l1_pid, :l2_pid));
+-- 1 -> 0: the other one too
+SET pg_background.pool_size = 0;
+SELECT count(*) AS handles FROM pool_list;
+SELECT pg_temp.wait_until(format(
+    'NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid IN (%s, %s))',
+    :l1_pid, :l2_pid));
+-- and the next launch gets a fresh worker
+SELECT pool_pid() NOT IN (:l1_pid, :l2_pid) AS fresh_worker;
+
+--
+-- 7. the pool empties when the session ends
 --
 SELECT count(*) AS handles FROM pool_list;
 SELECT count(*) > 0 AS pooled_workers
