@@ -27,7 +27,10 @@
 #      old one exits; a task that finished within its worker_timeout leaves
 #      no timer behind in the pooled worker;
 #   G. an administrator's pg_terminate_backend of an idle pooled worker:
-#      the next launch still succeeds (a fresh worker);
+#      the next launch still succeeds (a fresh worker), also when the
+#      worker is terminated right after its result was read (while it may
+#      still reset its session) and the launch comes right after
+#      pg_terminate_backend() returned;
 #   H. a worker that serves 5000 tasks from the pool leaves no DSM segment
 #      behind;
 #   E. no crash restart across the file, nothing leaked, every slot usable.
@@ -387,6 +390,26 @@ sub read_all
 		q{SELECT * FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (p int)});
 	is($err, '', "$l: the next launch succeeds") or diag $err;
 	isnt($out, $p, "$l: in a fresh worker");
+
+	# pg_terminate_backend() right after the result read, while the worker
+	# may still be resetting its session, and the next launch right after
+	# it: the same session sends the three statements at once (and does not
+	# log them, which would give the worker time to exit first)
+	PgBgTest::query_ok($s, "SET log_statement = 'none'");
+	my @failed;
+	for my $i (1 .. 20)
+	{
+		my ($o, $e) = PgBgTest::query($s,
+			"SELECT p FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (p int) \\gset\n"
+			  . "SELECT pg_terminate_backend(:p) AS terminated \\gset\n"
+			  . "SELECT :p AS old, x AS new FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (x int)");
+		my ($old, $new) = split /\|/, $o;
+		push @failed, "$i: '$o' $e" if $e ne '' || !defined $new || $new eq $old;
+		poll(gone($old), "$l $i: the terminated worker is gone") if defined $old && $old ne '';
+	}
+	is(scalar @failed, 0,
+		"$l: a launch right after the terminate always succeeds, in a fresh worker")
+	  or diag join("\n", @failed);
 
 	$s->quit;
 	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
