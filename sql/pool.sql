@@ -4,7 +4,9 @@
 --   0. pool_size = 0 (the default) never reuses a worker;
 --   1. a finished worker whose result was read serves the session's next
 --      launch: same pid, a new cookie; the old handle is gone (42704);
---      list/wait/result behave as for a fresh worker;
+--      list/wait/result, the 1.9/1.10 functions (labels, progress,
+--      outcome, status, run_v2, run_query_v2) and each task's own queue
+--      behave as for a fresh worker;
 --   2. nothing a task leaves in its session reaches the next task on the
 --      same worker: temporary tables, prepared statements, WITH HOLD
 --      cursors, sequence state, session advisory locks, LISTEN, SET and
@@ -18,7 +20,9 @@
 --   4. a failed task's worker is not reused: it exits;
 --   5. a submitted and detached task's worker serves the next launch once
 --      it finished;
---   6. the pool empties when the session ends.
+--   6. lowering pool_size takes effect at the session's next pg_background
+--      call: idle workers beyond it exit, and with 0 none is reused;
+--   7. the pool empties when the session ends.
 --
 -- Every check of section 2 first asserts that both tasks ran in the same
 -- process (same_worker), then shows what the second task saw.  Nothing
@@ -149,6 +153,43 @@ SELECT pool_pid() = :a_pid AS v1_same_pid;
 SELECT * FROM pg_background_launch_v2('SELECT 8') \gset d_
 SELECT :d_pid = :a_pid AS same_pid;
 SELECT * FROM pg_background_result(:d_pid) AS (x int);
+
+-- the 1.9 and 1.10 functions too: a label shows in the worker's
+-- application_name for its task only; progress, outcome and status are the
+-- task's own; run_v2 and run_query_v2 hand their worker back
+SELECT * FROM pg_background_launch_v2(
+    $$SELECT pg_background_progress(50, 'half');
+      SELECT pg_backend_pid(), application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()$$,
+    NULL, 'pool_label') \gset g_
+SELECT :g_pid = :a_pid AS same_pid;
+SELECT pg_background_wait_v2_timeout(:g_pid, :g_cookie, 600000) AS ended;
+SELECT * FROM pg_background_get_progress_v2(:g_pid, :g_cookie);
+SELECT state, completed, has_error, row_count, label FROM pg_background_outcome_v2(:g_pid, :g_cookie);
+SELECT pg_background_status_v2(:g_pid, :g_cookie) ->> 'state' AS status;
+SELECT app = 'pg_background:pool_label:' || p AS labeled
+  FROM pg_background_result_v2(:g_pid, :g_cookie) AS (p int, app text);
+SELECT * FROM pg_background_launch_v2(
+    $$SELECT pg_backend_pid(), application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()$$) \gset g_
+SELECT :g_pid = :a_pid AS same_pid;
+SELECT pg_background_wait_v2(:g_pid, :g_cookie);
+SELECT * FROM pg_background_get_progress_v2(:g_pid, :g_cookie);
+SELECT app = 'pg_background:' || p AS unlabeled
+  FROM pg_background_result_v2(:g_pid, :g_cookie) AS (p int, app text);
+SELECT pid = :a_pid AS same_pid, completed, has_error, row_count
+  FROM pg_background_run_v2('SELECT 1');
+SELECT p = :a_pid AS same_pid FROM pg_background_run_query_v2('SELECT pg_backend_pid()') AS (p int);
+SELECT pool_pid() = :a_pid AS same_pid;
+-- each task has its own queue: a small one, with rows that need many turns
+SELECT * FROM pg_background_launch_v2(
+    'SELECT g, repeat(''x'', 100) FROM generate_series(1, 2000) g', 1024) \gset g_
+SELECT :g_pid = :a_pid AS same_pid;
+SELECT queue_size FROM pool_list;
+SELECT count(*), sum(g), min(length(x))
+  FROM pg_background_result_v2(:g_pid, :g_cookie) AS (g int, x text);
+SELECT * FROM pg_background_launch_v2('SELECT 9') \gset g_
+SELECT :g_pid = :a_pid AS same_pid;
+SELECT queue_size FROM pool_list;
+SELECT * FROM pg_background_result_v2(:g_pid, :g_cookie) AS (x int);
 
 --
 -- 2. nothing leaks from one task to the next on the same worker
@@ -336,7 +377,35 @@ SELECT pg_temp.wait_until(format(
 SELECT pool_pid() = :w AS reused_after_detach;
 
 --
--- 6. the pool empties when the session ends
+-- 6. lowering pool_size takes effect at the next pg_background call
+--
+SET pg_background.pool_size = 2;
+SELECT * FROM pg_background_launch_v2('SELECT 1') \gset l1_
+SELECT * FROM pg_background_launch_v2('SELECT 2') \gset l2_
+SELECT :l1_pid <> :l2_pid AS two_workers;
+SELECT * FROM pg_background_result_v2(:l1_pid, :l1_cookie) AS (x int);
+SELECT * FROM pg_background_result_v2(:l2_pid, :l2_cookie) AS (x int);
+SELECT pg_temp.wait_until(format(
+    $$(SELECT count(*) FROM pg_stat_activity
+        WHERE pid IN (%s, %s) AND state = 'idle' AND wait_event_type = 'Extension') = 2$$,
+    :l1_pid, :l2_pid));
+-- 2 -> 1: one of them exits
+SET pg_background.pool_size = 1;
+SELECT count(*) AS handles FROM pool_list;
+SELECT pg_temp.wait_until(format(
+    '(SELECT count(*) FROM pg_stat_activity WHERE pid IN (%s, %s)) = 1',
+    :l1_pid, :l2_pid));
+-- 1 -> 0: the other one too
+SET pg_background.pool_size = 0;
+SELECT count(*) AS handles FROM pool_list;
+SELECT pg_temp.wait_until(format(
+    'NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid IN (%s, %s))',
+    :l1_pid, :l2_pid));
+-- and the next launch gets a fresh worker
+SELECT pool_pid() NOT IN (:l1_pid, :l2_pid) AS fresh_worker;
+
+--
+-- 7. the pool empties when the session ends
 --
 SELECT count(*) AS handles FROM pool_list;
 SELECT count(*) > 0 AS pooled_workers

@@ -27,8 +27,12 @@
 #      old one exits; a task that finished within its worker_timeout leaves
 #      no timer behind in the pooled worker;
 #   G. an administrator's pg_terminate_backend of an idle pooled worker:
-#      the next launch still succeeds (a fresh worker), also when it comes
-#      right after the signal, before the worker is gone;
+#      the next launch still succeeds (a fresh worker), also when the
+#      worker is terminated right after its result was read (while it may
+#      still reset its session) and the launch comes right after
+#      pg_terminate_backend() returned;
+#   H. a worker that serves 5000 tasks from the pool leaves no DSM segment
+#      behind;
 #   E. no crash restart across the file, nothing leaked, every slot usable.
 #
 # Nothing sleeps to wait: the waits poll pg_stat_activity, and workers are
@@ -387,19 +391,52 @@ sub read_all
 	is($err, '', "$l: the next launch succeeds") or diag $err;
 	isnt($out, $p, "$l: in a fresh worker");
 
-	# the launch right after the signal, before the worker is gone
-	my $fails = 0;
-	for my $i (1 .. 5)
+	# pg_terminate_backend() right after the result read, while the worker
+	# may still be resetting its session, and the next launch right after
+	# it: the same session sends the three statements at once (and does not
+	# log them, which would give the worker time to exit first)
+	PgBgTest::query_ok($s, "SET log_statement = 'none'");
+	my @failed;
+	for my $i (1 .. 20)
 	{
-		$p = run_pid($s);
-		poll(idle_pooled($p), "$l $i: a worker waits in the pool");
-		PgBgTest::query_ok($ctl, "SELECT pg_terminate_backend($p)");
 		my ($o, $e) = PgBgTest::query($s,
-			"SELECT * FROM pg_background_result(pg_background_launch('SELECT $i')) AS (x int)");
-		if ($e ne '' || $o ne $i) { $fails++; diag "$l $i: '$o' $e" }
-		poll(gone($p), "$l $i: the terminated worker is gone");
+			"SELECT p FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (p int) \\gset\n"
+			  . "SELECT pg_terminate_backend(:p) AS terminated \\gset\n"
+			  . "SELECT :p AS old, x AS new FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (x int)");
+		my ($old, $new) = split /\|/, $o;
+		push @failed, "$i: '$o' $e" if $e ne '' || !defined $new || $new eq $old;
+		poll(gone($old), "$l $i: the terminated worker is gone") if defined $old && $old ne '';
 	}
-	is($fails, 0, "$l: a launch right after the terminate always succeeds");
+	is(scalar @failed, 0,
+		"$l: a launch right after the terminate always succeeds, in a fresh worker")
+	  or diag join("\n", @failed);
+
+	$s->quit;
+	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
+}
+
+# --------------------------------------------------------------------------
+# H. a pooled worker that serves many tasks
+# --------------------------------------------------------------------------
+{
+	my $l = 'H many tasks';
+	my $s = pool_session(1);
+	my $p = run_pid($s);
+	my $cycles = q{
+DO $$
+DECLARE x int;
+BEGIN
+  FOR i IN 1..%d LOOP
+    SELECT * INTO x FROM pg_background_result(pg_background_launch(
+        $q$SET work_mem = '8MB'; CREATE TEMP TABLE t (a int); PREPARE p AS SELECT 1; SELECT 1$q$)) AS (x int);
+  END LOOP;
+END $$};
+	PgBgTest::query_ok($s, sprintf($cycles, 200));
+	is(run_pid($s), $p, "$l: 200 tasks ran in the same worker");
+	my $dsm = PgBgTest::dsm_count($node);
+	PgBgTest::query_ok($s, sprintf($cycles, 5000));
+	is(run_pid($s), $p, "$l: 5000 more tasks ran in the same worker");
+	is(PgBgTest::dsm_count($node), $dsm, "$l: no DSM segment left behind by them");
 	$s->quit;
 	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
 }
