@@ -421,6 +421,8 @@ launcher_fill_fixed(PgbgFixed *fixed, bool results_disabled,
 	pg_atomic_write_u32(&fixed->timed_out, 0);
 	SpinLockAcquire(&fixed->mutex);
 	fixed->task_seq++;
+	fixed->launcher_proc = MyProc;
+	fixed->launcher_waits = false;
 	SpinLockRelease(&fixed->mutex);
 }
 
@@ -1093,6 +1095,28 @@ pgbg_detach(PgbgTask *task)
 {
 	pgbg_check_not_busy(task);
 	pgbg_release_task(task);
+}
+
+/*
+ * A pooled worker about to serve another task forgets what its last task
+ * did as a launcher: the tasks that task launched and did not read are
+ * detached (their workers, as when a session ends, no longer wait on
+ * queues nobody reads), its own pool is let go, and its statistics start
+ * again.  Nothing here can fail.
+ */
+void
+pgbg_forget_session(void)
+{
+	while (pgbg_tasks != NIL)
+	{
+		PgbgTask   *task = linitial(pgbg_tasks);
+
+		task->busy = false;		/* no read of it is in progress now */
+		task->accounted = true; /* counted in no later statistics */
+		pgbg_release_task(task);
+	}
+	(void) pgbg_pool_release_all();
+	MemSet(&pgbg_counts, 0, sizeof(pgbg_counts));
 }
 
 /*

@@ -118,6 +118,8 @@ typedef struct PgbgFixed
 	int			idle_timeout_ms;
 	uint32		task_seq;
 	uint32		left_seq;
+	struct PGPROC *launcher_proc;	/* whom to wake, if launcher_waits */
+	bool		launcher_waits; /* for left_seq (pgbg_pool_reuse) */
 	pg_atomic_uint32 pool_state;	/* a PgbgPoolState */
 	dsm_handle	next_handle;	/* valid with PGBG_POOL_NEXT */
 	Size		sql_space;
@@ -314,6 +316,7 @@ extern bool pgbg_pool_reuse(Size sql_len, Size guc_len, int32 queue_size,
 extern struct BackgroundWorkerHandle *pgbg_pool_hand_over(dsm_segment *seg);
 extern int	pgbg_pool_release_all(void);
 extern void pgbg_pool_trim(void);
+extern void pgbg_forget_session(void);
 extern int	pgbg_pool_release_others(void);
 extern void pgbg_pool_tell_exit(PgbgFixed *fixed);
 

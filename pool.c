@@ -49,6 +49,7 @@ typedef struct PoolEntry
 	PgbgFixed  *fixed;
 	BackgroundWorkerHandle *handle;
 	shm_mq_handle *mqh;			/* NULL: the queue cannot be used again */
+	uint32		seq;			/* task_seq of its last task */
 
 	/* whom it ran its last task as; a next task must match */
 	Oid			authenticated_user_id;
@@ -57,6 +58,9 @@ typedef struct PoolEntry
 	int			sec_context;
 } PoolEntry;
 
+/* How long a launch waits for a pooled worker to finish its reset. */
+#define PGBG_POOL_READY_WAIT_MS		1000
+
 /* Idle workers, most recently pooled first. */
 static List *pool_entries = NIL;
 static MemoryContext pool_context = NULL;
@@ -64,6 +68,7 @@ static MemoryContext pool_context = NULL;
 static void pool_segment_detached(dsm_segment *seg, Datum arg);
 static void pool_release(PoolEntry *entry);
 static bool pool_entry_alive(PoolEntry *entry);
+static bool pool_wait_ready(PoolEntry *entry);
 static void pool_trim(int keep);
 
 /*
@@ -177,6 +182,7 @@ pgbg_pool_offer(PgbgTask *task)
 
 	entry->seg = task->seg;
 	entry->fixed = fixed;
+	entry->seq = task->seq;
 	entry->handle = task->handle;
 	entry->authenticated_user_id = fixed->authenticated_user_id;
 	entry->outer_user_id = fixed->outer_user_id;
@@ -236,7 +242,8 @@ pgbg_pool_reuse(Size sql_len, Size guc_len, int32 queue_size,
 
 		if (entry->mqh == NULL || f->queue_size != queue_size ||
 			sql_len > f->sql_space || guc_len > f->guc_space ||
-			!pool_entry_matches(entry) || !pool_entry_alive(entry))
+			!pool_entry_matches(entry) || !pool_entry_alive(entry) ||
+			!pool_wait_ready(entry))
 			continue;
 
 		/* can fail: first, while the entry is still the pool's */
@@ -324,6 +331,49 @@ pgbg_pool_hand_over(dsm_segment *seg)
 		return handle;
 	}
 	return NULL;
+}
+
+/*
+ * A task is written into a pooled worker's segment only once the worker has
+ * finished resetting its session after the last one: if the reset fails,
+ * or the worker is terminated meanwhile, it exits without ever having been
+ * handed the task, and the launch goes to another worker.  The reset
+ * takes well under a millisecond; the worker wakes us when it is done
+ * (launcher_waits), the postmaster when it exits.  A reset held up for
+ * long (by a lock) is not waited for: false, the worker stays pooled.
+ */
+static bool
+pool_wait_ready(PoolEntry *entry)
+{
+	PgbgFixed  *f = entry->fixed;
+	TimestampTz deadline = 0;
+
+	for (;;)
+	{
+		bool		ready;
+		long		remaining;
+
+		SpinLockAcquire(&f->mutex);
+		ready = (f->left_seq == entry->seq);
+		f->launcher_waits = !ready;
+		SpinLockRelease(&f->mutex);
+		if (ready)
+			return true;
+		if (!pool_entry_alive(entry))
+			return false;
+
+		if (deadline == 0)
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   PGBG_POOL_READY_WAIT_MS);
+		/* TimestampTz counts microseconds; round up to whole ms */
+		remaining = (long) ((deadline - GetCurrentTimestamp() + 999) / 1000);
+		if (remaining <= 0)
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* Is the pooled worker still there and waiting? */

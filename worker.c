@@ -133,6 +133,7 @@ static void worker_start_timeout(void);
 static void worker_stop_timeout(void);
 static void worker_timeout_handler(void);
 static void worker_stamp_finish(int code, Datum arg);
+static void worker_mark_gone(void);
 
 /*
  * Entry point, called from pg_background_worker_main.
@@ -218,12 +219,14 @@ worker_run_task(const char *sql, char *gucstate)
 	worker_stop_timeout();
 
 	/*
-	 * Before the end marker: once the launcher has it, a pooled worker's
-	 * segment may already carry the next task.
+	 * Before the end marker: once the launcher has it, it may pool us; a
+	 * worker that will not wait for another task must not be pooled.
 	 */
 	SpinLockAcquire(&worker_fixed->mutex);
 	worker_fixed->finished_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
+	if (worker_exit_after_task)
+		worker_mark_gone();
 
 	/* Tell the launcher we finished normally. */
 	ReadyForQuery(DestRemote);
@@ -251,6 +254,8 @@ worker_attach(dsm_handle handle, char **sql, char **gucstate)
 	if (worker_seg != NULL)
 	{
 		worker_fixed = NULL;
+		if (worker_mqh != NULL)
+			shm_mq_detach(worker_mqh);	/* frees the handle */
 		worker_mqh = NULL;
 		dsm_detach(worker_seg);
 		worker_seg = NULL;
@@ -888,6 +893,20 @@ worker_timeout_handler(void)
 	SetLatch(MyLatch);
 }
 
+/* No task may be handed to us any more (unless one already was). */
+static void
+worker_mark_gone(void)
+{
+	uint32		state = pg_atomic_read_u32(&worker_fixed->pool_state);
+
+	while (state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE)
+	{
+		if (pg_atomic_compare_exchange_u32(&worker_fixed->pool_state, &state,
+										   PGBG_POOL_GONE))
+			break;
+	}
+}
+
 /*
  * Record when we finished, however we finish (the segment is still
  * mapped); a pooled worker stamped its last task when it let go of it.
@@ -895,19 +914,11 @@ worker_timeout_handler(void)
 static void
 worker_stamp_finish(int code, Datum arg)
 {
-	uint32		state;
-
 	if (worker_fixed == NULL)
 		return;
 
 	/* however we exit, no task may be handed to us any more */
-	state = pg_atomic_read_u32(&worker_fixed->pool_state);
-	while (state == PGBG_POOL_NONE || state == PGBG_POOL_IDLE)
-	{
-		if (pg_atomic_compare_exchange_u32(&worker_fixed->pool_state, &state,
-										   PGBG_POOL_GONE))
-			break;
-	}
+	worker_mark_gone();
 
 	SpinLockAcquire(&worker_fixed->mutex);
 	if (worker_fixed->finished_at == 0)
@@ -937,18 +948,17 @@ worker_wait_for_next_task(dsm_handle *next)
 	uint32		event = pgbg_pool_idle_event();
 	TimestampTz deadline;
 	char		appname[NAMEDATALEN];
+	PGPROC	   *launcher;
 
 	/* Nothing more goes to the launcher of the task that ended. */
 	whereToSendOutput = DestNone;
 
 	/*
-	 * The launcher may hand us the next task as soon as it has our end
-	 * marker: a terminate or cancel from now on must not end us before we
-	 * have looked at the pool state (below), or that task would be lost.
+	 * No task is written into our segment before we are done with this
+	 * (pgbg_pool_reuse waits for left_seq): if the reset fails, or a
+	 * terminate ends us meanwhile, we exit without having been given one.
 	 */
-	HOLD_INTERRUPTS();
 	worker_reset_session();
-	RESUME_INTERRUPTS();
 
 	/* no label of the last task shows while idle */
 	pgbg_format_appname(appname, sizeof(appname), "", MyProcPid);
@@ -962,7 +972,11 @@ worker_wait_for_next_task(dsm_handle *next)
 	worker_release_requested = false;
 	SpinLockAcquire(&fixed->mutex);
 	fixed->left_seq = worker_task_seq;
+	launcher = fixed->launcher_waits ? fixed->launcher_proc : NULL;
+	fixed->launcher_waits = false;
 	SpinLockRelease(&fixed->mutex);
+	if (launcher != NULL)
+		SetLatch(&launcher->procLatch);
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   fixed->idle_timeout_ms);
@@ -1065,6 +1079,9 @@ worker_take_next_in_place(void)
 static void
 worker_reset_session(void)
 {
+	/* what the task launched itself, as when a session ends */
+	pgbg_forget_session();
+
 	StartTransactionCommand();
 	/* dropping temporary tables reads catalogs: as DISCARD ALL, a snapshot */
 	PushActiveSnapshot(GetTransactionSnapshot());
