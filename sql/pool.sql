@@ -407,7 +407,13 @@ SELECT pool_pid() NOT IN (:l1_pid, :l2_pid) AS fresh_worker;
 --
 -- 7. the pool empties when the session ends
 --
+SET pg_background.pool_size = 1;
+SELECT pool_pid() AS kept_pid \gset
 SELECT count(*) AS handles FROM pool_list;
+SELECT pg_temp.wait_until(format(
+    $$(SELECT count(*) FROM pg_stat_activity
+        WHERE pid = %s AND state = 'idle' AND wait_event_type = 'Extension') = 1$$,
+    :kept_pid));
 SELECT count(*) > 0 AS pooled_workers
   FROM pg_stat_activity WHERE backend_type = 'pg_background';
 \c
