@@ -969,6 +969,11 @@ worker_wait_for_next_task(dsm_handle *next)
 	 * others saw the end marker.  The segment may carry a next task
 	 * already, with its own task_seq.
 	 */
+	/*
+	 * A terminate or cancel that came during the task's end or the reset
+	 * ends us now, before anyone can hand us a task.
+	 */
+	CHECK_FOR_INTERRUPTS();
 	worker_release_requested = false;
 	SpinLockAcquire(&fixed->mutex);
 	fixed->left_seq = worker_task_seq;
