@@ -397,6 +397,7 @@ sub read_all
 	# log them, which would give the worker time to exit first)
 	PgBgTest::query_ok($s, "SET log_statement = 'none'");
 	my @failed;
+	my $same = 0;
 	for my $i (1 .. 20)
 	{
 		my ($o, $e) = PgBgTest::query($s,
@@ -404,12 +405,16 @@ sub read_all
 			  . "SELECT pg_terminate_backend(:p) AS terminated \\gset\n"
 			  . "SELECT :p AS old, x AS new FROM pg_background_result(pg_background_launch('SELECT pg_backend_pid()')) AS (x int)");
 		my ($old, $new) = split /\|/, $o;
-		push @failed, "$i: '$o' $e" if $e ne '' || !defined $new || $new eq $old;
+		push @failed, "$i: '$o' $e" if $e ne '' || !defined $new;
+		# a worker terminated just as it was handed the task runs the task,
+		# then exits instead of waiting for another (README)
+		$same++ if defined $new && $new eq $old;
 		poll(gone($old), "$l $i: the terminated worker is gone") if defined $old && $old ne '';
 	}
 	is(scalar @failed, 0,
-		"$l: a launch right after the terminate always succeeds, in a fresh worker")
+		"$l: a launch right after the terminate always succeeds")
 	  or diag join("\n", @failed);
+	note "$l: $same of 20 tasks ran in the worker terminated as they were handed to it";
 
 	$s->quit;
 	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
