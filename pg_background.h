@@ -119,7 +119,9 @@ typedef enum PgbgLaunchState
  * The byte is none the backend protocol uses.
  */
 #define PGBG_MSG_TUPLES				'M'
-#define PGBG_TUPLE_BATCH_SIZE		65536
+#define PGBG_TUPLE_BATCH_SIZE		16384
+/* padding after the type byte: the tuples that follow are MAXALIGNed */
+#define PGBG_TUPLE_BATCH_PAD		(MAXIMUM_ALIGNOF - 1)
 
 /* A message from the worker, as the launcher sees it. */
 typedef struct PgbgMessage

@@ -1024,19 +1024,29 @@ pgbg_prepare_tuple_decoder(PgbgRowDesc *desc, TupleDesc tupdesc)
 	return dec;
 }
 
+/*
+ * A message of tuples: PGBG_TUPLE_BATCH_PAD bytes of padding, then each
+ * tuple (its length, t_len, first) padded to MAXALIGN.  Where the message
+ * itself is MAXALIGNed past its type byte -- as shm_mq_receive returns it,
+ * in place or reassembled -- the tuples are read where they are, and
+ * tuplestore_puttupleslot makes the one copy the result keeps.  Messages
+ * read back from the local buffer are not: each tuple is copied out first.
+ */
 void
 pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
 				   Tuplestorestate *tupstore)
 {
 	int			natts = dec->tupdesc->natts;
 	int			nestlevel = -1;
-	int			pos = 0;
+	int			pos = PGBG_TUPLE_BATCH_PAD;
+	bool		in_place;
 
-	if (len <= 0)
+	if (len <= pos)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("malformed tuple message from pg_background worker"),
 				 errdetail("The message is empty.")));
+	in_place = ((uintptr_t) (data + pos)) % MAXIMUM_ALIGNOF == 0;
 	if (!dec->direct)
 		nestlevel = pgbg_transmission_modes_set();
 
@@ -1051,16 +1061,22 @@ pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
 			tlen = 0;
 		else
 			memcpy(&tlen, data + pos, sizeof(tlen));
-		if (tlen < SizeofMinimalTupleHeader || tlen > (uint32) (len - pos))
+		if (tlen < SizeofMinimalTupleHeader ||
+			MAXALIGN(tlen) > (uint32) (len - pos))
 			ereport(ERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("malformed tuple message from pg_background worker"),
 					 errdetail("A tuple has an invalid length.")));
 
-		/* aligned, as deforming needs, and freed with the slot's tuple */
-		mtup = palloc(tlen);
-		memcpy(mtup, data + pos, tlen);
-		pos += tlen;
+		if (in_place)
+			mtup = (MinimalTuple) (data + pos);
+		else
+		{
+			/* aligned, as deforming needs, and freed with the slot's tuple */
+			mtup = palloc(tlen);
+			memcpy(mtup, data + pos, tlen);
+		}
+		pos += MAXALIGN(tlen);
 		if ((mtup->t_infomask2 & HEAP_NATTS_MASK) != natts ||
 			mtup->t_hoff < MINIMAL_TUPLE_OFFSET ||
 			mtup->t_hoff - MINIMAL_TUPLE_OFFSET > tlen)
@@ -1069,7 +1085,7 @@ pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
 					 errmsg("malformed tuple message from pg_background worker"),
 					 errdetail("A tuple has a wrong column count or header.")));
 
-		ExecStoreMinimalTuple(mtup, dec->slot, true);
+		ExecStoreMinimalTuple(mtup, dec->slot, !in_place);
 		if (dec->direct)
 		{
 			tuplestore_puttupleslot(tupstore, dec->slot);
