@@ -344,13 +344,37 @@ tuples_begin_batch(PgbgRowReceiver *rr)
 	rr->batch_rows = 0;
 }
 
+/*
+ * Send the batch.  A row too large for a batch of its own goes in parts of
+ * PGBG_TUPLE_BATCH_SIZE bytes instead (PGBG_MSG_TUPLE_PART, read back by
+ * pgbg_decode_tuple_part): a message that fills most of the queue would
+ * keep us waiting until the launcher has read and stored all of it, while
+ * parts let us write the next one as soon as it has read the previous.
+ */
 static void
 tuples_flush(PgbgRowReceiver *rr)
 {
 	if (rr->batch_rows == 0)
 		return;
-	(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data + 1,
-						 rr->batch.len - 1);
+	if (rr->batch_rows == 1 &&
+		rr->batch.len - MAXIMUM_ALIGNOF > PGBG_TUPLE_BATCH_SIZE)
+	{
+		MinimalTuple tuple = (MinimalTuple) (rr->batch.data + MAXIMUM_ALIGNOF);
+		const char *p = (const char *) tuple;
+		Size		left = tuple->t_len;
+
+		while (left > 0)
+		{
+			Size		n = Min(left, PGBG_TUPLE_BATCH_SIZE);
+
+			(void) pq_putmessage(PGBG_MSG_TUPLE_PART, p, n);
+			p += n;
+			left -= n;
+		}
+	}
+	else
+		(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data + 1,
+							 rr->batch.len - 1);
 	if (rr->batch_limit < PG_INT32_MAX / 2)
 		rr->batch_limit *= 2;
 
