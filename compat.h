@@ -168,15 +168,6 @@ pgbg_portal_run(Portal portal, bool top_level, DestReceiver *receiver,
 #endif
 }
 
-/* heap_form_minimal_tuple() took the size of extra space to leave from 18. */
-#if PG_VERSION_NUM >= 180000
-#define pgbg_form_minimal_tuple(desc, values, nulls) \
-	heap_form_minimal_tuple((desc), (values), (nulls), 0)
-#else
-#define pgbg_form_minimal_tuple(desc, values, nulls) \
-	heap_form_minimal_tuple((desc), (values), (nulls))
-#endif
-
 /* EndCommand() took the tag string before 13. */
 static inline void
 pgbg_end_command(PgbgQueryCompletion *qc, CommandDest dest)

@@ -152,11 +152,17 @@ typedef enum PgbgLaunchState
 
 /*
  * Besides the protocol's messages, the worker sends rows as MinimalTuples,
- * several to a message (transport_send.c; read by pgbg_decode_tuples).
- * The byte is none the backend protocol uses.
+ * several to a message of at most PGBG_TUPLE_BATCH_SIZE bytes, small enough
+ * for a few to fit in the default queue at once; a larger row goes alone,
+ * in parts of that size (transport_send.c; read by pgbg_decode_tuples and
+ * pgbg_decode_tuple_part).  The type bytes are none the backend protocol
+ * uses.
  */
 #define PGBG_MSG_TUPLES				'M'
-#define PGBG_TUPLE_BATCH_SIZE		65536
+#define PGBG_MSG_TUPLE_PART			'm'	/* part of a row too large for one */
+#define PGBG_TUPLE_BATCH_SIZE		16384
+/* padding after the type byte: the tuples that follow are MAXALIGNed */
+#define PGBG_TUPLE_BATCH_PAD		(MAXIMUM_ALIGNOF - 1)
 
 /* A message from the worker, as the launcher sees it. */
 typedef struct PgbgMessage
@@ -365,6 +371,10 @@ extern struct PgbgTupleDecoder *pgbg_prepare_tuple_decoder(PgbgRowDesc *desc,
 extern void pgbg_decode_tuples(const char *data, int len,
 							   struct PgbgTupleDecoder *dec,
 							   Tuplestorestate *tupstore);
+extern void pgbg_decode_tuple_part(const char *data, int len,
+								   struct PgbgTupleDecoder *dec,
+								   Tuplestorestate *tupstore);
+extern void pgbg_check_tuple_parts(struct PgbgTupleDecoder *dec);
 
 /* transport_send.c */
 struct PortalData;

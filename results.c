@@ -605,7 +605,17 @@ results_consume(PgbgResultState *state, PgbgMessage *msg)
 			pgbg_decode_tuples(msg->data, msg->len, state->tuples,
 							   state->tupstore);
 			break;
+		case PGBG_MSG_TUPLE_PART:
+			if (state->tags_only || state->tuples == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("unexpected data row from pg_background worker with PID %d",
+								task->pid)));
+			pgbg_decode_tuple_part(msg->data, msg->len, state->tuples,
+								   state->tupstore);
+			break;
 		case 'C':
+			pgbg_check_tuple_parts(state->tuples);
 			if (state->tags_only)
 			{
 				const char *tag;
@@ -627,8 +637,10 @@ results_consume(PgbgResultState *state, PgbgMessage *msg)
 			if (!results_late_termination(task, msg))
 				results_raise_worker_error(task, msg);
 			break;
-		case 'T':				/* parsed when it arrived */
 		case 'Z':
+			pgbg_check_tuple_parts(state->tuples);
+			break;
+		case 'T':				/* parsed when it arrived */
 		case 'A':
 		case 'S':
 			break;

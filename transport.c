@@ -977,6 +977,11 @@ typedef struct PgbgTupleDecoder
 	Oid		   *typioparams;
 	Datum	   *values;
 	bool	   *nulls;
+	MemoryContext cxt;			/* where the decoder lives */
+	char	   *part;			/* a row sent in parts, as far as received */
+	uint32		part_size;		/* allocated */
+	uint32		part_len;		/* bytes received; 0: none pending */
+	uint32		part_want;		/* its t_len */
 } PgbgTupleDecoder;
 
 PgbgTupleDecoder *
@@ -988,6 +993,7 @@ pgbg_prepare_tuple_decoder(PgbgRowDesc *desc, TupleDesc tupdesc)
 	int			i;
 
 	dec->tupdesc = tupdesc;
+	dec->cxt = CurrentMemoryContext;
 	dec->direct = true;
 	dec->convert = palloc0(sizeof(bool) * Max(natts, 1));
 	dec->outfn = palloc0(sizeof(FmgrInfo) * Max(natts, 1));
@@ -1024,19 +1030,83 @@ pgbg_prepare_tuple_decoder(PgbgRowDesc *desc, TupleDesc tupdesc)
 	return dec;
 }
 
+static void
+decode_tuples_malformed(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("malformed tuple message from pg_background worker"),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Put one tuple of tlen bytes (MAXALIGNed; owned by the caller) into the
+ * result.
+ */
+static void
+decode_one_tuple(PgbgTupleDecoder *dec, MinimalTuple mtup, uint32 tlen,
+				 Tuplestorestate *tupstore)
+{
+	int			natts = dec->tupdesc->natts;
+	int			i;
+
+	if ((mtup->t_infomask2 & HEAP_NATTS_MASK) != natts ||
+		mtup->t_hoff < MINIMAL_TUPLE_OFFSET ||
+		mtup->t_hoff - MINIMAL_TUPLE_OFFSET > tlen)
+		decode_tuples_malformed("A tuple has a wrong column count or header.");
+
+	ExecStoreMinimalTuple(mtup, dec->slot, false);
+	if (dec->direct)
+	{
+		tuplestore_puttupleslot(tupstore, dec->slot);
+		ExecClearTuple(dec->slot);
+		return;
+	}
+
+	slot_getallattrs(dec->slot);
+	for (i = 0; i < natts; i++)
+	{
+		Datum		value = dec->slot->tts_values[i];
+		bool		isnull = dec->slot->tts_isnull[i];
+		int32		typmod = TupleDescAttr(dec->tupdesc, i)->atttypmod;
+
+		dec->nulls[i] = isnull;
+		if (!dec->convert[i])
+			dec->values[i] = value;
+		else if (isnull)		/* let the domain see the NULL */
+			dec->values[i] = InputFunctionCall(&dec->infn[i], NULL,
+											   dec->typioparams[i],
+											   typmod);
+		else
+			dec->values[i] =
+				InputFunctionCall(&dec->infn[i],
+								  OutputFunctionCall(&dec->outfn[i], value),
+								  dec->typioparams[i], typmod);
+	}
+	tuplestore_putvalues(tupstore, dec->tupdesc, dec->values, dec->nulls);
+	ExecClearTuple(dec->slot);
+}
+
+/*
+ * A message of tuples: PGBG_TUPLE_BATCH_PAD bytes of padding, then each
+ * tuple (its length, t_len, first) padded to MAXALIGN.  Where the message
+ * itself is MAXALIGNed past its type byte -- as shm_mq_receive returns it,
+ * in place or reassembled -- the tuples are read where they are, and
+ * tuplestore_puttupleslot makes the one copy the result keeps.  Messages
+ * read back from the local buffer are not: each tuple is copied out first.
+ */
 void
 pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
 				   Tuplestorestate *tupstore)
 {
-	int			natts = dec->tupdesc->natts;
 	int			nestlevel = -1;
-	int			pos = 0;
+	int			pos = PGBG_TUPLE_BATCH_PAD;
+	bool		in_place;
 
-	if (len <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed tuple message from pg_background worker"),
-				 errdetail("The message is empty.")));
+	if (len <= pos)
+		decode_tuples_malformed("The message is empty.");
+	pgbg_check_tuple_parts(dec);
+	in_place = ((uintptr_t) (data + pos)) % MAXIMUM_ALIGNOF == 0;
 	if (!dec->direct)
 		nestlevel = pgbg_transmission_modes_set();
 
@@ -1044,64 +1114,93 @@ pgbg_decode_tuples(const char *data, int len, PgbgTupleDecoder *dec,
 	{
 		uint32		tlen;
 		MinimalTuple mtup;
-		int			i;
 
 		CHECK_FOR_INTERRUPTS();
 		if (len - pos < (int) sizeof(tlen))
 			tlen = 0;
 		else
 			memcpy(&tlen, data + pos, sizeof(tlen));
-		if (tlen < SizeofMinimalTupleHeader || tlen > (uint32) (len - pos))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("malformed tuple message from pg_background worker"),
-					 errdetail("A tuple has an invalid length.")));
+		if (tlen < SizeofMinimalTupleHeader ||
+			MAXALIGN(tlen) > (uint32) (len - pos))
+			decode_tuples_malformed("A tuple has an invalid length.");
 
-		/* aligned, as deforming needs, and freed with the slot's tuple */
-		mtup = palloc(tlen);
-		memcpy(mtup, data + pos, tlen);
-		pos += tlen;
-		if ((mtup->t_infomask2 & HEAP_NATTS_MASK) != natts ||
-			mtup->t_hoff < MINIMAL_TUPLE_OFFSET ||
-			mtup->t_hoff - MINIMAL_TUPLE_OFFSET > tlen)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("malformed tuple message from pg_background worker"),
-					 errdetail("A tuple has a wrong column count or header.")));
-
-		ExecStoreMinimalTuple(mtup, dec->slot, true);
-		if (dec->direct)
+		if (in_place)
+			mtup = (MinimalTuple) (data + pos);
+		else
 		{
-			tuplestore_puttupleslot(tupstore, dec->slot);
-			ExecClearTuple(dec->slot);
-			continue;
+			/* aligned, as deforming needs */
+			mtup = palloc(tlen);
+			memcpy(mtup, data + pos, tlen);
 		}
-
-		slot_getallattrs(dec->slot);
-		for (i = 0; i < natts; i++)
-		{
-			Datum		value = dec->slot->tts_values[i];
-			bool		isnull = dec->slot->tts_isnull[i];
-			int32		typmod = TupleDescAttr(dec->tupdesc, i)->atttypmod;
-
-			dec->nulls[i] = isnull;
-			if (!dec->convert[i])
-				dec->values[i] = value;
-			else if (isnull)	/* let the domain see the NULL */
-				dec->values[i] = InputFunctionCall(&dec->infn[i], NULL,
-												   dec->typioparams[i],
-												   typmod);
-			else
-				dec->values[i] =
-					InputFunctionCall(&dec->infn[i],
-									  OutputFunctionCall(&dec->outfn[i], value),
-									  dec->typioparams[i], typmod);
-		}
-		tuplestore_putvalues(tupstore, dec->tupdesc, dec->values, dec->nulls);
-		ExecClearTuple(dec->slot);
+		pos += MAXALIGN(tlen);
+		decode_one_tuple(dec, mtup, tlen, tupstore);
+		if (!in_place)
+			pfree(mtup);
 	}
 	if (nestlevel >= 0)
 		pgbg_transmission_modes_reset(nestlevel);
+}
+
+/*
+ * A part of a row too large for a batch: its bytes in order, the first
+ * part starting with its length (t_len).  They are gathered in a buffer
+ * of the decoder's, kept for the next large row unless it is over 1 MB.
+ */
+void
+pgbg_decode_tuple_part(const char *data, int len, PgbgTupleDecoder *dec,
+					   Tuplestorestate *tupstore)
+{
+	int			nestlevel = -1;
+
+	CHECK_FOR_INTERRUPTS();
+	if (len <= 0)
+		decode_tuples_malformed("The message is empty.");
+	if (dec->part_len == 0)
+	{
+		uint32		tlen = 0;
+
+		if (len >= (int) sizeof(tlen))
+			memcpy(&tlen, data, sizeof(tlen));
+		if (tlen < SizeofMinimalTupleHeader || !AllocSizeIsValid(tlen))
+			decode_tuples_malformed("A tuple has an invalid length.");
+		if (dec->part != NULL && dec->part_size < tlen)
+		{
+			pfree(dec->part);
+			dec->part = NULL;
+		}
+		if (dec->part == NULL)
+		{
+			dec->part = MemoryContextAlloc(dec->cxt, tlen);
+			dec->part_size = tlen;
+		}
+		dec->part_want = tlen;
+	}
+	if ((uint32) len > dec->part_want - dec->part_len)
+		decode_tuples_malformed("A part of a tuple runs past its end.");
+	memcpy(dec->part + dec->part_len, data, len);
+	dec->part_len += len;
+	if (dec->part_len < dec->part_want)
+		return;
+
+	dec->part_len = 0;
+	if (!dec->direct)
+		nestlevel = pgbg_transmission_modes_set();
+	decode_one_tuple(dec, (MinimalTuple) dec->part, dec->part_want, tupstore);
+	if (nestlevel >= 0)
+		pgbg_transmission_modes_reset(nestlevel);
+	if (dec->part_want > 1024 * 1024)
+	{
+		pfree(dec->part);
+		dec->part = NULL;
+	}
+}
+
+/* Any message but the next part of a row sent in parts ends that row early. */
+void
+pgbg_check_tuple_parts(PgbgTupleDecoder *dec)
+{
+	if (dec != NULL && dec->part_len > 0)
+		decode_tuples_malformed("A tuple sent in parts is incomplete.");
 }
 
 #endif							/* PGBG_TRANSPORT_PARSERS_ONLY */

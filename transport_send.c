@@ -299,6 +299,7 @@ typedef struct PgbgRowReceiver
 	int			batch_limit;	/* send when there are this many */
 	Datum	   *values;			/* one row, its values flattened */
 	bool	   *nulls;
+	bool	   *varlena;		/* per column: attlen -1 */
 	TupleDesc	sendDesc;		/* NULL: no record column, pass rows on */
 	TupleTableSlot *sendSlot;
 	char	   *encode;			/* per column: 'a', 'A' or 0 */
@@ -327,14 +328,53 @@ tuples_safe(TupleDesc typeinfo)
 	return true;
 }
 
+/*
+ * Start a new batch.  Its tuples are formed in place, each at a MAXALIGNed
+ * address (heap_fill_tuple aligns each value by its address), so the first
+ * one starts MAXIMUM_ALIGNOF bytes into the buffer; the first byte is not
+ * sent, and the type byte takes its place in the message.  The launcher
+ * finds the tuples at the same alignment (the queue hands out each message
+ * MAXALIGNed) and reads them where they are (pgbg_decode_tuples).
+ */
+static void
+tuples_begin_batch(PgbgRowReceiver *rr)
+{
+	resetStringInfo(&rr->batch);
+	appendStringInfoSpaces(&rr->batch, PGBG_TUPLE_BATCH_PAD + 1);
+	rr->batch_rows = 0;
+}
+
+/*
+ * Send the batch.  A row too large for a batch of its own goes in parts of
+ * PGBG_TUPLE_BATCH_SIZE bytes instead (PGBG_MSG_TUPLE_PART, read back by
+ * pgbg_decode_tuple_part): a message that fills most of the queue would
+ * keep us waiting until the launcher has read and stored all of it, while
+ * parts let us write the next one as soon as it has read the previous.
+ */
 static void
 tuples_flush(PgbgRowReceiver *rr)
 {
-	if (rr->batch.len == 0)
+	if (rr->batch_rows == 0)
 		return;
-	(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data, rr->batch.len);
-	resetStringInfo(&rr->batch);
-	rr->batch_rows = 0;
+	if (rr->batch_rows == 1 &&
+		rr->batch.len - MAXIMUM_ALIGNOF > PGBG_TUPLE_BATCH_SIZE)
+	{
+		MinimalTuple tuple = (MinimalTuple) (rr->batch.data + MAXIMUM_ALIGNOF);
+		const char *p = (const char *) tuple;
+		Size		left = tuple->t_len;
+
+		while (left > 0)
+		{
+			Size		n = Min(left, PGBG_TUPLE_BATCH_SIZE);
+
+			(void) pq_putmessage(PGBG_MSG_TUPLE_PART, p, n);
+			p += n;
+			left -= n;
+		}
+	}
+	else
+		(void) pq_putmessage(PGBG_MSG_TUPLES, rr->batch.data + 1,
+							 rr->batch.len - 1);
 	if (rr->batch_limit < PG_INT32_MAX / 2)
 		rr->batch_limit *= 2;
 
@@ -344,6 +384,60 @@ tuples_flush(PgbgRowReceiver *rr)
 		pfree(rr->batch.data);
 		initStringInfo(&rr->batch);
 	}
+	tuples_begin_batch(rr);
+}
+
+/*
+ * Append one row to the batch as a MinimalTuple, formed in place the way
+ * heap_form_minimal_tuple() forms one (same header, null bitmap and data
+ * layout), without a tuple of its own to copy and free: the batch is
+ * MAXALIGNed at every tuple, as a palloc'd tuple would be.
+ */
+static void
+tuples_append(PgbgRowReceiver *rr, TupleDesc desc, Datum *values,
+			  bool *nulls)
+{
+	int			natts = desc->natts;
+	bool		hasnull = false;
+	Size		hoff;
+	Size		data_len;
+	Size		len;
+	MinimalTuple tuple;
+	int			i;
+
+	for (i = 0; i < natts; i++)
+		if (nulls[i])
+		{
+			hasnull = true;
+			break;
+		}
+	hoff = SizeofMinimalTupleHeader;
+	if (hasnull)
+		hoff += BITMAPLEN(natts);
+	hoff = MAXALIGN(hoff);
+	data_len = heap_compute_data_size(desc, values, nulls);
+	len = hoff + data_len;
+	if (len > MaxAllocSize - MAXIMUM_ALIGNOF)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big to send: %zu bytes", len)));
+
+	/* a row that would make the batch too large starts the next one */
+	if (rr->batch_rows > 0 &&
+		(Size) rr->batch.len + MAXALIGN(len) > PGBG_TUPLE_BATCH_SIZE)
+		tuples_flush(rr);
+
+	enlargeStringInfo(&rr->batch, (int) MAXALIGN(len));
+	tuple = (MinimalTuple) (rr->batch.data + rr->batch.len);
+	memset(tuple, 0, MAXALIGN(len));
+	tuple->t_len = len;
+	HeapTupleHeaderSetNatts(tuple, natts);
+	tuple->t_hoff = hoff + MINIMAL_TUPLE_OFFSET;
+	heap_fill_tuple(desc, values, nulls, (char *) tuple + hoff, data_len,
+					&tuple->t_infomask, hasnull ? tuple->t_bits : NULL);
+	rr->batch.len += MAXALIGN(len);
+	rr->batch.data[rr->batch.len] = '\0';
+	rr->batch_rows++;
 }
 
 /*
@@ -364,36 +458,35 @@ static bool
 tuples_receive(PgbgRowReceiver *rr, TupleTableSlot *slot)
 {
 	TupleDesc	desc = rr->typeinfo;
-	MemoryContext oldcxt;
-	MinimalTuple mtup;
+	MemoryContext oldcxt = NULL;
 	int			i;
 
 	slot_getallattrs(slot);
-	oldcxt = MemoryContextSwitchTo(rr->rowContext);
 	for (i = 0; i < desc->natts; i++)
 	{
 		rr->values[i] = slot->tts_values[i];
 		rr->nulls[i] = slot->tts_isnull[i];
-		if (!rr->nulls[i] && TupleDescAttr(desc, i)->attlen == -1)
+		if (!rr->nulls[i] && rr->varlena[i])
 		{
 			struct varlena *v = (struct varlena *) DatumGetPointer(rr->values[i]);
 
 			if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+			{
+				if (oldcxt == NULL)
+					oldcxt = MemoryContextSwitchTo(rr->rowContext);
 				rr->values[i] = PointerGetDatum(pg_detoast_datum(v));
+			}
 		}
 	}
-	mtup = pgbg_form_minimal_tuple(desc, rr->values, rr->nulls);
-	MemoryContextSwitchTo(oldcxt);
+	if (oldcxt != NULL)
+		MemoryContextSwitchTo(oldcxt);
 
-	if (rr->batch.len > 0 &&
-		(Size) rr->batch.len + mtup->t_len > PGBG_TUPLE_BATCH_SIZE)
-		tuples_flush(rr);
-	appendBinaryStringInfo(&rr->batch, (char *) mtup, mtup->t_len);
-	rr->batch_rows++;
+	tuples_append(rr, desc, rr->values, rr->nulls);
 	if (rr->batch.len >= PGBG_TUPLE_BATCH_SIZE ||
 		rr->batch_rows >= rr->batch_limit)
 		tuples_flush(rr);
-	MemoryContextReset(rr->rowContext);
+	if (oldcxt != NULL)
+		MemoryContextReset(rr->rowContext);
 	return true;
 }
 
@@ -412,10 +505,13 @@ row_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		rr->tuples = true;
 		rr->typeinfo = typeinfo;
 		initStringInfo(&rr->batch);
-		rr->batch_rows = 0;
+		tuples_begin_batch(rr);
 		rr->batch_limit = 1;
 		rr->values = palloc(sizeof(Datum) * Max(typeinfo->natts, 1));
 		rr->nulls = palloc(sizeof(bool) * Max(typeinfo->natts, 1));
+		rr->varlena = palloc(sizeof(bool) * Max(typeinfo->natts, 1));
+		for (i = 0; i < typeinfo->natts; i++)
+			rr->varlena[i] = TupleDescAttr(typeinfo, i)->attlen == -1;
 		rr->rowContext = AllocSetContextCreate(CurrentMemoryContext,
 											   "pg_background row encoding",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -513,6 +609,7 @@ row_receiver_shutdown(DestReceiver *self)
 		pfree(rr->batch.data);
 		pfree(rr->values);
 		pfree(rr->nulls);
+		pfree(rr->varlena);
 		rr->tuples = false;
 	}
 	rr->inner->rShutdown(rr->inner);

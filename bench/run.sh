@@ -18,6 +18,11 @@
 #   --cycles N       launch/result cycles of the memory workload (10000)
 #   --port P         port of the throwaway server (54399; it listens on its
 #                    own Unix socket directory only, no TCP)
+#   --only LIST      run only these workloads, comma-separated: groups sel1
+#                    (launch + result, with its references), detach, fanout,
+#                    narrow, wide, stream (narrow and wide), memory, or single
+#                    workload names as in the per-round values (default: all);
+#                    the table shows the rows whose workloads ran
 #   --keep           keep the scratch directory (server log, per-round values)
 #
 # What it does: copies the source tree and the PostgreSQL installation (the one
@@ -66,6 +71,7 @@ CYCLES=10000
 PORT=54399
 KEEP=0
 QUICK=0
+ONLY=""
 need_arg() { [ "$2" -ge 2 ] || { usage >&2; exit 2; }; }
 posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "$1 needs a positive integer, not '$2'" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -79,6 +85,7 @@ while [ $# -gt 0 ]; do
         --wide-rows) need_arg "$1" $#; posint "$1" "$2"; WIDE_ROWS=$2; shift 2 ;;
         --cycles) need_arg "$1" $#; posint "$1" "$2"; CYCLES=$2; shift 2 ;;
         --port) need_arg "$1" $#; posint "$1" "$2"; PORT=$2; shift 2 ;;
+        --only) need_arg "$1" $#; ONLY=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -300,6 +307,30 @@ WORKLOADS=(
 POOL=$("${PSQL[@]}" -d "$DB" -c "LOAD 'pg_background'" \
        -c "SELECT count(*) FROM pg_settings WHERE name = 'pg_background.pool_size'")
 [ "$POOL" = 1 ] && WORKLOADS+=(sel1_pool_1 sel1_pool_2)
+ALL_WORKLOADS=("${WORKLOADS[@]}")
+
+# --only: keep the workloads of the groups (or the names) it lists
+selected() {   # selected NAME: is this workload (or "memory") to run?
+    local item
+    [ -z "$ONLY" ] && return 0
+    for item in ${ONLY//,/ }; do
+        case $item in
+            "$1") return 0 ;;
+            sel1) [[ $1 == sel1_* ]] && return 0 ;;
+            detach) [[ $1 == detach_* ]] && return 0 ;;
+            fanout) [[ $1 == fan_* ]] && return 0 ;;
+            narrow|wide) [[ $1 == "$item"_* ]] && return 0 ;;
+            stream) [[ $1 == narrow_* || $1 == wide_* ]] && return 0 ;;
+        esac
+    done
+    return 1
+}
+if [ -n "$ONLY" ]; then
+    KEPT=()
+    for w in "${WORKLOADS[@]}"; do selected "$w" && KEPT+=("$w"); done
+    selected memory || [ ${#KEPT[@]} -gt 0 ] || pgbg_die "--only $ONLY: no such workload"
+    WORKLOADS=("${KEPT[@]}")
+fi
 
 run_workload() {
     case $1 in
@@ -351,7 +382,9 @@ done
 # ---------------------------------------------------------------------------
 # the caller's memory after CYCLES launch/result cycles (once, after the rounds)
 # ---------------------------------------------------------------------------
-log "memory: $CYCLES launch/result cycles in one session"
+MEM_RUN=0
+selected memory && MEM_RUN=1
+[ "$MEM_RUN" -eq 1 ] && log "memory: $CYCLES launch/result cycles in one session"
 {
     echo '\o /dev/null'
     for ((i = 0; i < 20; i++)); do echo "$WARM_BG;"; done
@@ -366,7 +399,7 @@ log "memory: $CYCLES launch/result cycles in one session"
 } >"$W/memory.sql"
 MEM_OK=1
 MT0=$SECONDS
-if ! run "$W/memory.out" "${PSQL[@]}" -F ' ' -d "$DB" -f "$W/memory.sql"; then
+if [ "$MEM_RUN" -eq 1 ] && ! run "$W/memory.out" "${PSQL[@]}" -F ' ' -d "$DB" -f "$W/memory.sql"; then
     { echo "memory workload failed:"; tail -n 5 "$W/memory.out"; } >&2
     MEM_OK=0
 fi
@@ -387,6 +420,7 @@ median() {   # median KEY: median over the rounds, or ERR if any round failed
 }
 fmt_ms() {   # a duration in ms, with 3 significant digits or so
     awk -v v="$1" 'BEGIN {
+        if (v == "SKIP") { print "–"; exit }
         if (v == "ERR" || v == "") { print "failed"; exit }
         if (v >= 10000) printf "%.1f s\n", v / 1000;
         else if (v >= 1000) printf "%.2f s\n", v / 1000;
@@ -405,6 +439,10 @@ per_s() { awk -v v="$1" 'BEGIN { if (v == "ERR" || v <= 0) print "–"; else pri
 # row LABEL BG SESSION DBNEW DBKEPT (medians in ms, "" for none)
 row() {
     local label=$1 bg=$2 s=$3 n=$4 k=$5 cells=() v
+    [ "$bg" = SKIP ] && return
+    [ "$s" = SKIP ] && s=""
+    [ "$n" = SKIP ] && n=""
+    [ "$k" = SKIP ] && k=""
     cells+=("$(fmt_ms "$bg")")
     for v in "$s" "$n" "$k"; do
         if [ -n "$v" ]; then cells+=("$(fmt_ms "$v")"); else cells+=("–"); fi
@@ -414,9 +452,10 @@ row() {
     done
     printf '| %s |' "$label"; printf ' %s |' "${cells[@]}"; printf '\n'
 }
-na_row() { printf '| %s | n/a | %s | %s | %s | – | – | – |\n' "$1" "$(fmt_ms "$2")" "$(fmt_ms "$3")" "$(fmt_ms "$4")"; }
+na_row() { selected sel1_bg_1 || return 0; printf '| %s | n/a | %s | %s | %s | – | – | – |\n' "$1" "$(fmt_ms "$2")" "$(fmt_ms "$3")" "$(fmt_ms "$4")"; }
 
 declare -A M
+for w in "${ALL_WORKLOADS[@]}"; do M[$w]=SKIP; done
 for w in "${WORKLOADS[@]}"; do M[$w]=$(median "$w"); done
 
 human_rows() { awk -v n="$1" 'BEGIN { s = sprintf("%d", n); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) } print s o }'; }
@@ -458,7 +497,9 @@ row "the same, 16 MB queue ⁴" "${M[narrow_bg_16mb]}" "${M[narrow_session]}" "$
 row "stream $(human_rows "$WIDE_ROWS") rows × ~$((WIDE_BYTES / 1000)) kB, default queue (64 kB) ⁴" "${M[wide_bg_default]}" "${M[wide_session]}" "${M[wide_dbnew]}" "${M[wide_dbkept]}"
 row "the same, 16 MB queue ⁴" "${M[wide_bg_16mb]}" "${M[wide_session]}" "${M[wide_dbnew]}" "${M[wide_dbkept]}"
 echo
-if [ "$MEM_OK" -eq 1 ]; then
+if [ "$MEM_RUN" -eq 0 ]; then
+    :
+elif [ "$MEM_OK" -eq 1 ]; then
     # memory.out: "before vmrss rssanon vmhwm contexts" and "after ..."
     read -r _ b_rss b_anon b_hwm b_ctx < <(grep '^before ' "$W/memory.out")
     read -r _ a_rss a_anon a_hwm a_ctx < <(grep '^after ' "$W/memory.out")

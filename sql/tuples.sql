@@ -76,6 +76,45 @@ SELECT r.* FROM pg_temp.same_rows(
 SELECT * FROM pg_temp.try($$SELECT * FROM pg_background_result(
     pg_background_launch('SELECT 1, 0')) AS (a int, v tuples_posint)$$);
 
+-- rows around the size of a batch (16 kB: larger rows go in parts), with
+-- 8-byte aligned columns after text of every length; read from queues of
+-- several sizes, straight from the queue or after the worker has finished
+-- (from the local buffer, where the tuples are not aligned)
+CREATE FUNCTION pg_temp.same_rows_q(sql text, coldefs text, qsize int,
+                                    wait_first boolean,
+                                    OUT nrows bigint, OUT same boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    h record;
+    bg text[];
+    loc text[];
+BEGIN
+    SELECT * INTO h FROM pg_background_launch_v2(sql, qsize);
+    IF wait_first THEN
+        PERFORM pg_background_wait_v2(h.pid, h.cookie);
+    END IF;
+    EXECUTE format('SELECT array_agg(r::text) FROM pg_background_result_v2(%s, %s) AS r(%s)',
+                   h.pid, h.cookie, coldefs) INTO bg;
+    EXECUTE format('SELECT array_agg(r::text) FROM (%s) AS r', sql) INTO loc;
+    nrows := cardinality(bg);
+    same := bg IS NOT DISTINCT FROM loc;
+END
+$fn$;
+CREATE TEMP VIEW tuples_sizes_sql(sql) AS SELECT $$
+SELECT g, left(repeat(md5(g::text), 600), n) AS t, g * 1000003::int8 AS i8,
+       g / 7.0::float8 AS f8, CASE WHEN g % 3 = 0 THEN 'x' END AS s,
+       timestamptz '2020-01-01 00:00+00' + g * interval '1 s' AS ts
+  FROM generate_series(1, 400) g,
+       LATERAL (SELECT CASE WHEN g % 2 = 0 THEN 16300 + g / 2 ELSE g * 7 END) AS l(n)
+ ORDER BY g
+$$;
+SELECT q, w, r.*
+  FROM tuples_sizes_sql, (VALUES (1024), (65536), (16777216)) AS qs(q),
+       (VALUES (false), (true)) AS ws(w),
+       LATERAL pg_temp.same_rows_q(sql,
+           'g int, t text, i8 int8, f8 float8, s text, ts timestamptz', q, w) AS r
+ ORDER BY q, w;
+
 -- a column definition list that does not fit is refused before any row
 -- is read, and the handle can still be read
 SELECT * FROM pg_background_launch_v2(
@@ -125,6 +164,6 @@ SELECT r.id, md5(r.ext) = m.ext AS ext, md5(r.cmp) = m.cmp AS cmp,
  ORDER BY r.id;
 
 DROP TABLE tuples_toast, tuples_toast_md5;
-DROP VIEW tuples_mix_sql;
+DROP VIEW tuples_mix_sql, tuples_sizes_sql;
 DROP DOMAIN tuples_dpair, tuples_posint;
 DROP TYPE tuples_pair, tuples_mood;
