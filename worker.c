@@ -37,6 +37,7 @@
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/sinval.h"
+#include "storage/bufmgr.h"
 #include "storage/lock.h"
 #include "storage/shm_toc.h"
 #include "tcop/pquery.h"
@@ -225,6 +226,14 @@ worker_run_task(const char *sql, char *gucstate)
 	SpinLockAcquire(&worker_fixed->mutex);
 	worker_fixed->finished_at = GetCurrentTimestamp();
 	SpinLockRelease(&worker_fixed->mutex);
+
+	/*
+	 * A session that has used temporary tables cannot change temp_buffers
+	 * any more (PostgreSQL refuses it, and restoring the next caller's
+	 * settings would fail): such a worker is not kept.
+	 */
+	if (NLocBuffer != 0)
+		worker_exit_after_task = true;
 	if (worker_exit_after_task)
 		worker_mark_gone();
 
