@@ -24,7 +24,9 @@
 #      because the caller's temp_buffers differs from what the worker ran
 #      with (set, or reset to its default).
 #
-# At the end: no worker, segment or slot leaked, no crash restart.
+# They run in the order A, C, E, B, D: B and D leave a worker busy when
+# they fail.  At the end: no worker, segment or slot leaked, no crash
+# restart.
 
 use strict;
 use warnings FATAL => 'all';
