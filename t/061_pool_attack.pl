@@ -16,12 +16,17 @@
 #      new segment (a queue size that differs from the last task's):
 #      RssAnon of the worker grows by less than 256 kB over 10,000 tasks.
 #   D. A task that ended well but whose worker then fails to reset its
-#      session (dropping the temporary tables a procedure created across
-#      its COMMITs needs more locks than the lock table has) must not make
-#      the session's next launch fail: that launch gets a worker that runs
-#      it.
+#      session (dropping its temporary table waits for a lock another
+#      session holds, and is canceled) must not make the session's next
+#      launch fail: that launch gets a worker that runs it.
+#   E. temp_buffers cannot change in a process once it has used temporary
+#      tables: a task that used one must not make the next launch fail
+#      because the caller's temp_buffers differs from what the worker ran
+#      with (set, or reset to its default).
 #
-# At the end: no worker, segment or slot leaked, no crash restart.
+# They run in the order A, C, E, B, D: B and D leave a worker busy when
+# they fail.  At the end: no worker, segment or slot leaked, no crash
+# restart.
 
 use strict;
 use warnings FATAL => 'all';
@@ -31,13 +36,12 @@ use PgBgTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $node = PgBgTest::new_node(
 	'pool_attack',
 	max_worker_processes => 6,
-	dsm_type => 'mmap',
-	# a small lock table, for D
-	conf => "max_connections = 20\nmax_locks_per_transaction = 10\n");
+	dsm_type => 'mmap');
 my $dsm_baseline = PgBgTest::warm_up($node);
 
 my $s = PgBgTest::session($node);
@@ -79,35 +83,6 @@ sub run_task
 }
 
 # --------------------------------------------------------------------------
-# B. a nested task left unread by a task whose worker is kept
-# --------------------------------------------------------------------------
-{
-	my $l = 'B nested task';
-	my ($out, $err) = run_task(
-		q{SELECT pg_background_launch('SELECT repeat(''x'', 1000) FROM generate_series(1, 100000)')::text || '/' || pg_backend_pid()}
-	);
-	is($err, '', "$l: the outer task ran");
-	my ($nested, $outer) = split m{/}, $out;
-
-	# the next task runs on the same kept worker
-	my ($seen, $err2) = run_task(
-		"SELECT pg_backend_pid() || ':' || count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"
-	);
-	is($err2, '', "$l: the next task ran");
-	is($seen, "$outer:0",
-		"$l: the next task on the kept worker tracks none of the last task's handles"
-	);
-
-	# nobody reads the nested task: like a worker whose session ended, it
-	# must be able to finish rather than wait on its full queue
-	ok( $node->poll_query_until(
-			'postgres',
-			"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $nested"),
-		"$l: the unread nested worker finishes while the outer worker is kept"
-	);
-}
-
-# --------------------------------------------------------------------------
 # C. a kept worker's memory over many handed-over tasks
 # --------------------------------------------------------------------------
 SKIP:
@@ -145,24 +120,134 @@ SKIP:
 }
 
 # --------------------------------------------------------------------------
+# E. temp_buffers after a task that used a temporary table
+# --------------------------------------------------------------------------
+{
+	my $l = 'E temp_buffers';
+	my $temp_task = 'CREATE TEMP TABLE pgbg_tb (a int); INSERT INTO pgbg_tb VALUES (1); SELECT 1::text';
+
+	my ($out, $err) = run_task($temp_task);
+	is($out, '1', "$l: a task uses a temporary table") or diag $err;
+	PgBgTest::query_ok($s, "SET temp_buffers = '16MB'");
+	($out, $err) = run_task("SELECT current_setting('temp_buffers')");
+	is($out, '16MB',
+		"$l: the next task, with the caller's temp_buffers raised, runs with it"
+	) or diag $err;
+
+	($out, $err) = run_task($temp_task);
+	is($out, '1', "$l: another task uses a temporary table, with 16MB")
+	  or diag $err;
+	PgBgTest::query_ok($s, 'RESET temp_buffers');
+	($out, $err) = run_task("SELECT current_setting('temp_buffers')");
+	is($out, '8MB',
+		"$l: the next task, with the caller's temp_buffers reset, runs with the default"
+	) or diag $err;
+}
+
+# --------------------------------------------------------------------------
+# B. a nested task left unread by a task whose worker is kept
+# --------------------------------------------------------------------------
+{
+	my $l = 'B nested task';
+	my ($out, $err) = run_task(
+		q{SELECT pg_background_launch('SELECT repeat(''x'', 1000) FROM generate_series(1, 100000)')::text || '/' || pg_backend_pid()}
+	);
+	is($err, '', "$l: the outer task ran");
+	my ($nested, $outer) = split m{/}, $out;
+
+	# the next task runs on the same kept worker
+	my ($seen, $err2) = run_task(
+		"SELECT pg_backend_pid() || ':' || count(*) FROM pg_background_list_v2() $PgBgTest::LIST_COLS"
+	);
+	is($err2, '', "$l: the next task ran");
+	is($seen, "$outer:0",
+		"$l: the next task on the kept worker tracks none of the last task's handles"
+	);
+
+	# nobody reads the nested task: like a worker whose session ended, it
+	# must be able to finish rather than wait on its full queue
+	# (at most 30 seconds: it takes milliseconds once its queue is let go;
+	# a kept worker waits an hour here)
+	my $gone = 0;
+	for (1 .. 600)
+	{
+		$gone = $node->safe_psql('postgres',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $nested") eq 't';
+		last if $gone;
+		usleep(50_000);
+	}
+	ok($gone,
+		"$l: the unread nested worker finishes while the outer worker is kept");
+}
+
+# --------------------------------------------------------------------------
 # D. the worker of a task that ended well fails to reset its session
 # --------------------------------------------------------------------------
 {
 	my $l = 'D reset fails';
+	my $ctl = PgBgTest::session($node);
 	$node->safe_psql('postgres', q{
-CREATE PROCEDURE pgbg_make_temps(n int) LANGUAGE plpgsql AS $$
+CREATE PROCEDURE pgbg_temp_then_wait() LANGUAGE plpgsql AS $$
 BEGIN
-  FOR i IN 1..n LOOP
-    EXECUTE format('CREATE TEMP TABLE pgbg_tmp_%s (a int)', i);
-    IF i % 20 = 0 THEN COMMIT; END IF;
-  END LOOP;
+  CREATE TEMP TABLE pgbg_reset_t (a int);
+  COMMIT;
+  PERFORM pg_advisory_lock_shared(4242);
+  PERFORM pg_advisory_unlock_shared(4242);
 END $$});
-	my ($out, $err) = run_task('CALL pgbg_make_temps(3000)');
-	is($out, 'CALL', "$l: the task that leaves 3,000 temporary tables succeeds")
+	PgBgTest::query_ok($ctl, 'SELECT pg_advisory_lock(4242)');
+
+	# the task makes a temporary table, commits, then waits for $ctl
+	PgBgTest::send_query($s,
+		q{SELECT * FROM pg_background_result(pg_background_launch('CALL pgbg_temp_then_wait()')) AS (x text)}
+	);
+	my $wpid = '';
+	ok( PgBgTest::wait_until(
+			sub {
+				$wpid = PgBgTest::query_ok($ctl,
+					"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = 4242"
+				);
+				return $wpid ne '';
+			}),
+		"$l: the task waits for the control session");
+	my $tbl = PgBgTest::query_ok($ctl,
+		"SELECT quote_ident(n.nspname) || '.pgbg_reset_t' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'pgbg_reset_t'"
+	);
+	# $ctl takes a lock on the worker's temporary table, then lets the task end
+	PgBgTest::query_ok($ctl,
+		"BEGIN; LOCK TABLE $tbl IN ACCESS SHARE MODE; SELECT pg_advisory_unlock(4242)");
+	my ($out, $err) = PgBgTest::finish_query($s);
+	is($out, 'CALL', "$l: the task succeeded") or diag $err;
+
+	# its worker resets its session: dropping the table waits for $ctl
+	ok( PgBgTest::wait_until(
+			sub {
+				PgBgTest::query_ok($ctl,
+					"SELECT count(*) FROM pg_locks WHERE pid = $wpid AND locktype = 'relation' AND NOT granted"
+				) eq '1';
+			}),
+		"$l: the worker's reset waits for a lock on its temporary table");
+
+	# the next launch; once it has returned, the reset fails (an
+	# administrator cancels the worker that is still resetting)
+	PgBgTest::send_query($s,
+		q{SELECT * FROM pg_background_result(pg_background_launch($$SELECT 'next task ran'$$)) AS (x text)}
+	);
+	ok( PgBgTest::wait_until(
+			sub {
+				$node->safe_psql('postgres',
+					"SELECT count(*) FROM pg_stat_activity WHERE pid = $spid AND query LIKE '%next task ran%' AND (state = 'idle' OR wait_event_type IN ('Extension', 'IPC'))"
+				) eq '1';
+			}),
+		"$l: the next launch returned");
+	PgBgTest::query_ok($ctl, "SELECT pg_cancel_backend($wpid)");
+	# (the canceled worker drops its temporary table again as it exits:
+	# that, too, waits for $ctl)
+	PgBgTest::query_ok($ctl, 'COMMIT');
+	($out, $err) = PgBgTest::finish_query($s);
+	is($out, 'next task ran',
+		"$l: the next launch ran its task, unharmed by the failed reset")
 	  or diag $err;
-	($out, $err) = run_task("SELECT 'next task ran'");
-	is($out, 'next task ran', "$l: the session's next launch runs its task")
-	  or diag $err;
+	$ctl->quit;
 }
 
 # --------------------------------------------------------------------------
