@@ -10,7 +10,9 @@
 --   2. nothing a task leaves in its session reaches the next task on the
 --      same worker: temporary tables, prepared statements, WITH HOLD
 --      cursors, sequence state, session advisory locks, LISTEN, SET and
---      set_config values, SET ROLE, SET SESSION AUTHORIZATION; the next
+--      set_config values, SET ROLE, SET SESSION AUTHORIZATION, and beyond
+--      what DISCARD ALL resets, random()'s seed and a replication origin
+--      set up for the session; the next
 --      task sees the caller's settings as they are at its launch,
 --      including a setting the caller RESET to its default, and the
 --      catalog as it is at its launch;
@@ -37,6 +39,12 @@ DROP FUNCTION IF EXISTS pool_definer_pid();
 DROP FUNCTION IF EXISTS pool_own_definer_pid();
 DROP SEQUENCE IF EXISTS pool_seq;
 DROP TABLE IF EXISTS pool_ddl;
+DO $$                                     -- left by a failed run
+BEGIN
+    PERFORM pg_replication_origin_drop(roname) FROM pg_replication_origin
+      WHERE roname = 'regress_pool_origin';
+END
+$$;
 DO $$                                     -- left over from an interrupted run
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_pgbg_pool_user') THEN
@@ -278,6 +286,20 @@ SELECT m = current_setting('work_mem') AS work_mem_default,
        t = current_setting('lock_timeout') AS lock_timeout_default, m, t
   FROM pg_background_result_v2(:e_pid, :e_cookie) AS (p int, m text, t text);
 
+-- session state beyond what DISCARD ALL resets: the seed of random()
+SELECT setseed(0.25);
+SELECT random() AS seeded_first \gset
+SELECT same_worker, seen::float8 <> :seeded_first AS not_seeded
+  FROM pool_pair('SELECT setseed(0.25)', 'random()');
+-- and a replication origin set up for the session (it would mark the next
+-- task's commits as replicated from that origin)
+SELECT pg_replication_origin_create('regress_pool_origin') IS NOT NULL AS created;
+SELECT * FROM pool_pair(
+    $$SELECT pg_replication_origin_session_setup('regress_pool_origin')$$,
+    'pg_replication_origin_session_is_setup()');
+-- no idle worker holds it: it can be dropped
+SELECT pool_try($$SELECT pg_replication_origin_drop('regress_pool_origin')$$) AS dropped;
+
 -- the catalog as it is now: a table changed between two tasks
 CREATE TABLE pool_ddl (a int);
 INSERT INTO pool_ddl VALUES (1);
@@ -426,3 +448,9 @@ DROP FUNCTION pool_pair(text, text), pool_try(text), pool_pid(), pool_definer_pi
     pool_own_definer_pid();
 DROP SEQUENCE pool_seq;
 DROP ROLE regress_pgbg_pool_user;
+DO $$                                     -- left by a failed run
+BEGIN
+    PERFORM pg_replication_origin_drop(roname) FROM pg_replication_origin
+      WHERE roname = 'regress_pool_origin';
+END
+$$;

@@ -32,7 +32,7 @@
 #      still reset its session) and the launch comes right after
 #      pg_terminate_backend() returned;
 #   H. a worker that serves 5000 tasks from the pool leaves no DSM segment
-#      behind;
+#      behind, and its memory does not grow with them (PostgreSQL 14+);
 #   E. no crash restart across the file, nothing leaked, every slot usable.
 #
 # Nothing sleeps to wait: the waits poll pg_stat_activity, and workers are
@@ -46,6 +46,7 @@ use PgBgTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Carp;
 
 my $node = PgBgTest::new_node(
 	'pool',
@@ -423,6 +424,30 @@ sub read_all
 # --------------------------------------------------------------------------
 # H. a pooled worker that serves many tasks
 # --------------------------------------------------------------------------
+
+# The memory used by all of backend $pid's memory contexts ("Grand total" of
+# pg_log_backend_memory_contexts in the server log); undef before
+# PostgreSQL 14.
+sub worker_memory_used
+{
+	my ($pid) = @_;
+	return undef
+	  if $node->safe_psql('postgres', 'SHOW server_version_num') < 140000;
+	my $offset = PgBgTest::log_position($node);
+	$node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($pid)");
+	my $used;
+	PgBgTest::wait_until(
+		sub {
+			return 0
+			  unless PgBgTest::log_since($node, $offset) =~
+			  /\[$pid\][^\n]*Grand total: \d+ bytes in \d+ blocks; \d+ free \(\d+ chunks\); (\d+) used/;
+			$used = $1;
+			return 1;
+		});
+	croak "no memory context report from $pid" unless defined $used;
+	return $used;
+}
+
 {
 	my $l = 'H many tasks';
 	my $s = pool_session(1);
@@ -439,9 +464,19 @@ END $$};
 	PgBgTest::query_ok($s, sprintf($cycles, 200));
 	is(run_pid($s), $p, "$l: 200 tasks ran in the same worker");
 	my $dsm = PgBgTest::dsm_count($node);
+	my $mem = worker_memory_used($p);
 	PgBgTest::query_ok($s, sprintf($cycles, 5000));
 	is(run_pid($s), $p, "$l: 5000 more tasks ran in the same worker");
 	is(PgBgTest::dsm_count($node), $dsm, "$l: no DSM segment left behind by them");
+  SKIP:
+	{
+		skip 'pg_log_backend_memory_contexts() is PostgreSQL 14+', 1
+		  unless defined $mem;
+		my $grown = worker_memory_used($p) - $mem;
+		cmp_ok($grown, '<', 128 * 1024,
+			"$l: the worker's memory grew by less than 128 kB over 5000 tasks")
+		  or diag "grew by $grown bytes, " . int($grown / 5000) . ' bytes a task';
+	}
 	$s->quit;
 	PgBgTest::wait_for_no_workers($node, "$l: no worker left");
 }
