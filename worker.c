@@ -37,12 +37,14 @@
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/sinval.h"
+#include "replication/origin.h"
 #include "storage/bufmgr.h"
 #include "storage/lock.h"
 #include "storage/shm_toc.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -112,6 +114,7 @@ static void worker_connect(void);
 static void worker_run_task(const char *sql, char *gucstate);
 static bool worker_wait_for_next_task(dsm_handle *next);
 static void worker_reset_session(void);
+static void worker_reset_process_state(void);
 static void worker_release_handler(SIGNAL_ARGS);
 static void worker_limit_output(void);
 static int	worker_submit_putmessage(char msgtype, const char *s, size_t len);
@@ -1109,8 +1112,36 @@ worker_reset_session(void)
 	ResetPlanCache();
 	ResetTempTableNamespace();
 	ResetSequenceCaches();
+	worker_reset_process_state();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+}
+
+/*
+ * What a session keeps that DISCARD ALL does not reset, and a task could
+ * leave to the next one on the same worker: a replication origin set up
+ * for the session (the next task's commits would carry it, and nobody else
+ * could use or drop it), and random()'s seed (after setseed(), the next
+ * task's random() would be predictable).  The seed is drawn afresh, as a
+ * new process would.
+ */
+static void
+worker_reset_process_state(void)
+{
+	uint64		r;
+
+	if (replorigin_session_origin != InvalidRepOriginId)
+	{
+		replorigin_session_reset();
+		replorigin_session_origin = InvalidRepOriginId;
+		replorigin_session_origin_lsn = InvalidXLogRecPtr;
+		replorigin_session_origin_timestamp = 0;
+	}
+
+	if (pg_strong_random(&r, sizeof(r)))
+		(void) DirectFunctionCall1(setseed,
+								   Float8GetDatum((double) (r >> 11) /
+												  (double) (UINT64CONST(1) << 53) * 2.0 - 1.0));
 }
 
 static void
