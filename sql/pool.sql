@@ -202,10 +202,15 @@ SELECT * FROM pg_background_result_v2(:g_pid, :g_cookie) AS (x int);
 --
 -- 2. nothing leaks from one task to the next on the same worker
 --
--- temporary objects
+-- temporary objects: a temporary table, a temporary view;
+-- a worker whose task used a temporary table's data is not kept at all
+-- (its temp_buffers can no longer change)
 SELECT * FROM pool_pair(
     'CREATE TEMP TABLE pool_tmp (a int); INSERT INTO pool_tmp VALUES (1)',
     $$to_regclass('pg_temp.pool_tmp') IS NULL$$);
+SELECT * FROM pool_pair(
+    'CREATE TEMP TABLE pool_tmp2 (a int); CREATE TEMP VIEW pool_tmpv AS SELECT 1 AS x',
+    $$to_regclass('pg_temp.pool_tmp2') IS NULL AND to_regclass('pg_temp.pool_tmpv') IS NULL$$);
 -- prepared statements
 SELECT * FROM pool_pair(
     'PREPARE pool_prep AS SELECT 1',
