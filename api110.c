@@ -245,7 +245,9 @@ api110_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdescp)
 
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	tupstore = tuplestore_begin_heap((rsinfo->allowedModes &
+									  SFRM_Materialize_Random) != 0,
+									 false, work_mem);
 	MemoryContextSwitchTo(oldcxt);
 
 	rsinfo->returnMode = SFRM_Materialize;

@@ -1291,7 +1291,10 @@ pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
 
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	*tupdesc = CreateTupleDescCopy(rsinfo->expectedDesc);
-	*tupstore = tuplestore_begin_heap(true, false, work_mem);
+	/* random access only where the caller may need it, as PostgreSQL does */
+	*tupstore = tuplestore_begin_heap((rsinfo->allowedModes &
+									   SFRM_Materialize_Random) != 0,
+									  false, work_mem);
 	MemoryContextSwitchTo(oldcxt);
 
 	rsinfo->returnMode = SFRM_Materialize;
