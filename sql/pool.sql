@@ -135,8 +135,11 @@ SET pg_background.pool_idle_timeout = '1h';
 SELECT * FROM pg_background_launch_v2('SELECT pg_backend_pid()') \gset a_
 SELECT p = :a_pid AS ran_in_a FROM pg_background_result_v2(:a_pid, :a_cookie) AS (p int);
 -- the idle worker is listed in pg_stat_activity as an idle pg_background
+-- that waits (once it has reset its session)
 SELECT pg_temp.wait_until(format(
-    $$EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s AND state = 'idle')$$, :a_pid));
+    $$EXISTS (SELECT FROM pg_stat_activity
+               WHERE pid = %s AND state = 'idle' AND wait_event_type = 'Extension')$$,
+    :a_pid));
 SELECT backend_type, state, wait_event_type,
        application_name = 'pg_background:' || pid AS appname_ok
   FROM pg_stat_activity WHERE pid = :a_pid;
