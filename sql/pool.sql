@@ -11,8 +11,9 @@
 --      same worker: temporary tables, prepared statements, WITH HOLD
 --      cursors, sequence state, session advisory locks, LISTEN, SET and
 --      set_config values, SET ROLE, SET SESSION AUTHORIZATION, and beyond
---      what DISCARD ALL resets, random()'s seed and a replication origin
---      set up for the session; the next
+--      what DISCARD ALL resets, random()'s seed, a replication origin
+--      set up for the session and the task's own pg_background handles;
+--      the next
 --      task sees the caller's settings as they are at its launch,
 --      including a setting the caller RESET to its default, and the
 --      catalog as it is at its launch;
@@ -134,8 +135,11 @@ SET pg_background.pool_idle_timeout = '1h';
 SELECT * FROM pg_background_launch_v2('SELECT pg_backend_pid()') \gset a_
 SELECT p = :a_pid AS ran_in_a FROM pg_background_result_v2(:a_pid, :a_cookie) AS (p int);
 -- the idle worker is listed in pg_stat_activity as an idle pg_background
+-- that waits (once it has reset its session)
 SELECT pg_temp.wait_until(format(
-    $$EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s AND state = 'idle')$$, :a_pid));
+    $$EXISTS (SELECT FROM pg_stat_activity
+               WHERE pid = %s AND state = 'idle' AND wait_event_type = 'Extension')$$,
+    :a_pid));
 SELECT backend_type, state, wait_event_type,
        application_name = 'pg_background:' || pid AS appname_ok
   FROM pg_stat_activity WHERE pid = :a_pid;
@@ -304,6 +308,22 @@ SELECT * FROM pool_pair(
     'pg_replication_origin_session_is_setup()');
 -- no idle worker holds it: it can be dropped
 SELECT pool_try($$SELECT pg_replication_origin_drop('regress_pool_origin')$$) AS dropped;
+
+-- and the task's own pg_background handles: a worker launched by the task
+-- and never read is not the next task's to see (nor to read), and exits
+SELECT * FROM pg_background_launch_v2(
+    $$SELECT (pg_background_launch_v2('SELECT 42')).pid, pg_backend_pid()$$) \gset n_
+SELECT sub, p = :n_pid AS same_pid
+  FROM pg_background_result_v2(:n_pid, :n_cookie) AS (sub int, p int) \gset n_
+SELECT :'n_same_pid' AS ran;
+SELECT * FROM pg_background_launch_v2(
+    $$SELECT count(*)::int, pg_backend_pid() FROM pg_background_list_v2()
+        AS (pid int4, cookie int8, launched_at timestamptz, user_id oid, queue_size int4,
+            state text, sql_preview text, last_error text, consumed bool)$$) \gset m_
+SELECT :m_pid = :n_pid AS same_pid;
+SELECT n AS handles_seen FROM pg_background_result_v2(:m_pid, :m_cookie) AS (n int, p int);
+SELECT pg_temp.wait_until(format(
+    'NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)', :n_sub));
 
 -- the catalog as it is now: a table changed between two tasks
 CREATE TABLE pool_ddl (a int);
