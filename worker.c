@@ -977,13 +977,11 @@ worker_wait_for_next_task(dsm_handle *next)
 	pgstat_report_appname(appname);
 
 	/*
-	 * Only a detached task's launcher looks for this, at its next call; the
-	 * others saw the end marker.  The segment may carry a next task
-	 * already, with its own task_seq.
-	 */
-	/*
 	 * A terminate or cancel that came during the task's end or the reset
-	 * ends us now, before anyone can hand us a task.
+	 * ends us now, before anyone can hand us a task.  Then say we are
+	 * ready: a launcher waits for this before it writes a task into our
+	 * segment (we wake it if it waits), and a detached task's launcher
+	 * looks for it at its next call.
 	 */
 	CHECK_FOR_INTERRUPTS();
 	worker_release_requested = false;
