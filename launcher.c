@@ -285,7 +285,17 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 			shm_mq_detach(mqh);
 		if (handle != NULL)
 		{
+			pid_t		wpid;
+
 			launcher_abandon_start(fixed);
+
+			/*
+			 * A worker that is gone without having attached (a kept worker
+			 * terminated after the hand-over, or one that never started)
+			 * will not drop the segment's pin: drop it here.
+			 */
+			if (GetBackgroundWorkerPid(handle, &wpid) == BGWH_STOPPED)
+				launcher_unpin_if_unused(fixed, seg);
 			pgbg_retire_handle(handle);
 		}
 		else if (fixed != NULL)
