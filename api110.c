@@ -66,22 +66,15 @@ PG_FUNCTION_INFO_V1(pg_background_full_sql_v2);
  * This session's task for (pid, cookie) if the current user may use it,
  * else NULL: for the functions that must not raise on a bad handle.
  */
+static void api110_outcome_of_args(FunctionCallInfo fcinfo, Datum *values,
+								   bool *nulls);
+
 static PgbgTask *
 api110_lookup(int pid, uint64 cookie)
 {
-	ListCell   *lc;
+	PgbgTask   *task = pgbg_search_task(pid, true, cookie);
 
-	foreach(lc, pgbg_session_tasks())
-	{
-		PgbgTask   *task = lfirst(lc);
-
-		if (task->pid != pid || task->cookie != cookie)
-			continue;
-		if (task->user_id != GetUserId() && !superuser())
-			return NULL;
-		return task;
-	}
-	return NULL;
+	return task != NULL && pgbg_task_usable(task) ? task : NULL;
 }
 
 static int32
@@ -222,42 +215,6 @@ api110_handles(ArrayType *arr, Api110Handle **handlesp)
 }
 
 /*
- * A materialize-mode set-returning function whose rows have its declared
- * composite result type.
- */
-static Tuplestorestate *
-api110_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdescp)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcxt;
-	Tuplestorestate *tupstore;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a composite type called in context that cannot accept it")));
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap((rsinfo->allowedModes &
-									  SFRM_Materialize_Random) != 0,
-									 false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
-	*tupdescp = tupdesc;
-	return tupstore;
-}
-
-/*
  * Wait for a task and, if the wait is interrupted (statement_timeout,
  * pg_cancel_backend, an error), ask its worker to stop before the error
  * goes on: a one-call run must not leave its worker running unseen.  The
@@ -297,32 +254,38 @@ pg_background_outcome_v2(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	Datum		values[PGBG_OUTCOME_NATTS];
 	bool		nulls[PGBG_OUTCOME_NATTS];
-	PgbgTask   *task = NULL;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-	{
-		int			i;
-
-		for (i = 0; i < PGBG_OUTCOME_NATTS; i++)
-			nulls[i] = true;
-		if (!PG_ARGISNULL(0))
-		{
-			values[0] = PG_GETARG_DATUM(0);
-			nulls[0] = false;
-		}
-		if (!PG_ARGISNULL(1))
-		{
-			values[1] = PG_GETARG_DATUM(1);
-			nulls[1] = false;
-		}
-	}
-	else
-	{
-		task = api110_lookup(PG_GETARG_INT32(0), (uint64) PG_GETARG_INT64(1));
-		api110_outcome_values(task, PG_GETARG_INT32(0), PG_GETARG_INT64(1),
-							  values, nulls);
-	}
+	api110_outcome_of_args(fcinfo, values, nulls);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * The outcome of the handle (p_pid, p_cookie) that outcome_v2 and status_v2
+ * were called with; a NULL argument is no handle: all else NULL.
+ */
+static void
+api110_outcome_of_args(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+{
+	int			i;
+
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+	{
+		api110_outcome_values(api110_lookup(PG_GETARG_INT32(0),
+											(uint64) PG_GETARG_INT64(1)),
+							  PG_GETARG_INT32(0), PG_GETARG_INT64(1),
+							  values, nulls);
+		return;
+	}
+	for (i = 0; i < PGBG_OUTCOME_NATTS; i++)
+		nulls[i] = true;
+	for (i = 0; i < 2; i++)
+	{
+		if (!PG_ARGISNULL(i))
+		{
+			values[i] = PG_GETARG_DATUM(i);
+			nulls[i] = false;
+		}
+	}
 }
 
 /*
@@ -362,26 +325,7 @@ pg_background_status_v2_1_10(PG_FUNCTION_ARGS)
 		TupleDescInitEntry(tupdesc, i + 1, cols[i].name, cols[i].type, -1, 0);
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-	{
-		for (i = 0; i < PGBG_OUTCOME_NATTS; i++)
-			nulls[i] = true;
-		if (!PG_ARGISNULL(0))
-		{
-			values[0] = PG_GETARG_DATUM(0);
-			nulls[0] = false;
-		}
-		if (!PG_ARGISNULL(1))
-		{
-			values[1] = PG_GETARG_DATUM(1);
-			nulls[1] = false;
-		}
-	}
-	else
-		api110_outcome_values(api110_lookup(PG_GETARG_INT32(0),
-											(uint64) PG_GETARG_INT64(1)),
-							  PG_GETARG_INT32(0), PG_GETARG_INT64(1),
-							  values, nulls);
+	api110_outcome_of_args(fcinfo, values, nulls);
 
 	json = DirectFunctionCall1(row_to_json,
 							   HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -594,7 +538,7 @@ pg_background_drain_v2(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	tupstore = api110_materialize(fcinfo, &tupdesc);
+	(void) pgbg_materialize_declared(fcinfo, &tupdesc, &tupstore);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	timeout_ms = api110_millis(fcinfo, 1, "timeout_ms");

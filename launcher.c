@@ -85,7 +85,8 @@ static struct
 
 
 static void launcher_check_queue_size(int32 queue_size);
-static dsm_segment *launcher_setup_segment(const char *sql, int32 queue_size,
+static dsm_segment *launcher_setup_segment(const char *sql, Size sql_len,
+										   Size guc_len, int32 queue_size,
 										   bool results_disabled,
 										   const char *label,
 										   PgbgFixed **fixed, shm_mq **mq);
@@ -115,6 +116,9 @@ static void launcher_refresh(void);
 static void launcher_check_max_workers(void);
 static PgbgState launcher_task_state(PgbgTask *task);
 static void launcher_refresh_pinned(PgbgTask *task, void *arg);
+static ReturnSetInfo *launcher_materialize(FunctionCallInfo fcinfo,
+										   bool declared, TupleDesc *tupdesc,
+										   Tuplestorestate **tupstore);
 
 /* pgbg_wait's arguments and answer, through pgbg_with_task_pinned */
 typedef struct LauncherWait
@@ -198,8 +202,8 @@ pgbg_launch(text *sql, int32 queue_size, bool results_disabled,
 		}
 		else
 		{
-			sg = launcher_setup_segment(sqlstr, queue_size, results_disabled,
-										label, &f, &mq);
+			sg = launcher_setup_segment(sqlstr, sql_len, guc_len, queue_size,
+										results_disabled, label, &f, &mq);
 			seg = sg;
 			fixed = f;
 
@@ -336,13 +340,13 @@ launcher_check_queue_size(int32 queue_size)
  * message queue, with this backend as the queue's receiver.
  */
 static dsm_segment *
-launcher_setup_segment(const char *sql, int32 queue_size,
-					   bool results_disabled, const char *label,
-					   PgbgFixed **fixedp, shm_mq **mqp)
+launcher_setup_segment(const char *sql, Size sql_len, Size guc_len,
+					   int32 queue_size, bool results_disabled,
+					   const char *label, PgbgFixed **fixedp, shm_mq **mqp)
 {
 	shm_toc_estimator e;
-	Size		sql_space = launcher_area_size(strlen(sql) + 1);
-	Size		guc_space = launcher_area_size(EstimateGUCStateSpace());
+	Size		sql_space = launcher_area_size(sql_len);
+	Size		guc_space = launcher_area_size(guc_len);
 	Size		segsize;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -393,13 +397,14 @@ launcher_setup_segment(const char *sql, int32 queue_size,
 }
 
 /*
- * The SQL and GUC areas get some room to spare, so that a pooled worker's
- * segment can take later tasks in place (pgbg_pool_reuse).
+ * With the pool on, the SQL and GUC areas get some room to spare, so that
+ * a pooled worker's segment can take later tasks in place
+ * (pgbg_pool_reuse).
  */
 static Size
 launcher_area_size(Size len)
 {
-	return MAXALIGN(len + PGBG_AREA_SPARE);
+	return MAXALIGN(len + (pgbg_pool_size > 0 ? PGBG_AREA_SPARE : 0));
 }
 
 /*
@@ -855,19 +860,12 @@ launcher_release_waiting_workers(void)
 PgbgTask *
 pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 {
-	ListCell   *lc;
+	PgbgTask   *task = pgbg_search_task(pid, check_cookie, cookie);
 
-	foreach(lc, pgbg_tasks)
+	if (task != NULL)
 	{
-		PgbgTask   *task = lfirst(lc);
-
-		if (task->pid != pid)
-			continue;
-		if (check_cookie && task->cookie != cookie)
-			continue;
-
 		/* the launching role is not named: the caller may not know it */
-		if (task->user_id != GetUserId() && !superuser())
+		if (!pgbg_task_usable(task))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for pg_background worker with PID %d",
@@ -887,6 +885,32 @@ pgbg_find_task(int pid, bool check_cookie, uint64 cookie)
 			 errmsg("PID %d is not attached to this session", pid),
 			 errhint("A worker is gone once its results were read or it was detached.")));
 	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * This session's task for pid (and cookie), whoever launched it; NULL if
+ * there is none.
+ */
+PgbgTask *
+pgbg_search_task(int pid, bool check_cookie, uint64 cookie)
+{
+	ListCell   *lc;
+
+	foreach(lc, pgbg_tasks)
+	{
+		PgbgTask   *task = lfirst(lc);
+
+		if (task->pid == pid && (!check_cookie || task->cookie == cookie))
+			return task;
+	}
+	return NULL;
+}
+
+/* May the current user use the task? */
+bool
+pgbg_task_usable(PgbgTask *task)
+{
+	return task->user_id == GetUserId() || superuser();
 }
 
 /* This session's tasks, most recent first (api19.c iterates over a copy). */
@@ -1279,28 +1303,51 @@ pgbg_get_progress(PgbgTask *task, int32 *pct, char **msg)
 
 /*
  * Set up a materialize-mode set-returning function with the caller's
- * column definition list as the row type.
+ * column definition list as the row type (declared: the function's
+ * declared composite result type instead).
  */
 ReturnSetInfo *
 pgbg_materialize(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
-					 Tuplestorestate **tupstore)
+				 Tuplestorestate **tupstore)
+{
+	return launcher_materialize(fcinfo, false, tupdesc, tupstore);
+}
+
+ReturnSetInfo *
+pgbg_materialize_declared(FunctionCallInfo fcinfo, TupleDesc *tupdesc,
+						  Tuplestorestate **tupstore)
+{
+	return launcher_materialize(fcinfo, true, tupdesc, tupstore);
+}
+
+static ReturnSetInfo *
+launcher_materialize(FunctionCallInfo fcinfo, bool declared,
+					 TupleDesc *tupdesc, Tuplestorestate **tupstore)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext oldcxt;
+	TupleDesc	desc;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		(rsinfo->allowedModes & SFRM_Materialize) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (rsinfo->expectedDesc == NULL)
+	if (declared)
+	{
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning a composite type called in context that cannot accept it")));
+	}
+	else if ((desc = rsinfo->expectedDesc) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("a column definition list is required for functions returning \"record\""),
 				 errhint("Call it in FROM with a column definition list, e.g. AS (result text).")));
 
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	*tupdesc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	*tupdesc = CreateTupleDescCopy(desc);
 	/* random access only where the caller may need it, as PostgreSQL does */
 	*tupstore = tuplestore_begin_heap((rsinfo->allowedModes &
 									   SFRM_Materialize_Random) != 0,

@@ -321,22 +321,10 @@ pg_background_submit_v2_1_9(PG_FUNCTION_ARGS)
 	return launch_1_9(fcinfo, true);
 }
 
-static TupleDesc
-result_tupdesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("function returning a composite type called in context that cannot accept it")));
-	return BlessTupleDesc(tupdesc);
-}
-
 Datum
 pg_background_stats_v2(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc = result_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	PgbgStats	stats;
 	Datum		values[7];
 	bool		nulls[7] = {false};
@@ -373,7 +361,7 @@ Datum
 pg_background_get_progress_v2(PG_FUNCTION_ARGS)
 {
 	PgbgTask   *task = PG_GETARG_TASK_V2();
-	TupleDesc	tupdesc = result_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pgbg_result_tupdesc(fcinfo);
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	int32		pct;

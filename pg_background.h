@@ -311,6 +311,11 @@ extern void pgbg_retire_handle(struct BackgroundWorkerHandle *handle);
 extern ReturnSetInfo *pgbg_materialize(FunctionCallInfo fcinfo,
 									   TupleDesc *tupdesc,
 									   Tuplestorestate **tupstore);
+extern ReturnSetInfo *pgbg_materialize_declared(FunctionCallInfo fcinfo,
+												TupleDesc *tupdesc,
+												Tuplestorestate **tupstore);
+extern PgbgTask *pgbg_search_task(int pid, bool check_cookie, uint64 cookie);
+extern bool pgbg_task_usable(PgbgTask *task);
 
 /* pool.c */
 extern void pgbg_pool_prepare(dsm_segment *seg, PgbgFixed *fixed);
