@@ -302,7 +302,9 @@ pgbg_pool_hand_over(dsm_segment *seg)
 		uint32		expected = PGBG_POOL_IDLE;
 		PGPROC	   *proc;
 
-		if (!pool_entry_matches(entry) || !pool_entry_alive(entry))
+		/* one whose reset is held up (by a lock, say) is passed over */
+		if (!pool_entry_matches(entry) || !pool_entry_alive(entry) ||
+			!pool_wait_ready(entry))
 			continue;
 
 		pool_entries = foreach_delete_current(pool_entries, lc);
@@ -334,8 +336,9 @@ pgbg_pool_hand_over(dsm_segment *seg)
 }
 
 /*
- * A task is written into a pooled worker's segment only once the worker has
- * finished resetting its session after the last one: if the reset fails,
+ * A task goes to a pooled worker (in place or in a new segment) only once
+ * the worker has finished resetting its session after the last one, so a
+ * worker's reset never holds up a launch for long: if the reset fails,
  * or the worker is terminated meanwhile, it exits without ever having been
  * handed the task, and the launch goes to another worker.  The reset
  * takes well under a millisecond; the worker wakes us when it is done
